@@ -1,0 +1,26 @@
+use std::fmt;
+
+/// A body's parameters were invalid: names the parameter, its value and what was expected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyError {
+    /// The parameter's name, as in the parameter struct (and its serde key).
+    pub parameter: &'static str,
+    /// The offending value, formatted.
+    pub value: String,
+    /// What was expected.
+    pub expected: String,
+}
+
+impl BodyError {
+    pub fn new(parameter: &'static str, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+        Self { parameter, value: value.to_string(), expected: expected.into() }
+    }
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid `{}` = {}: expected {}", self.parameter, self.value, self.expected)
+    }
+}
+
+impl std::error::Error for BodyError {}

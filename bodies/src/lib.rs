@@ -1,0 +1,18 @@
+//! Rapier models of nerve's bodies, and the physics Rapier lacks.
+//!
+//! A body knows nothing of rewards or tasks: it is built from a plain
+//! parameter struct, takes actuator commands, advances in time, and reports its
+//! physical state in SI units. Tasks live in the `envs` crate.
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`fluid`] | MuJoCo's inertia-box fluid model (quadratic drag on a box) |
+//! | [`soft_limit`] | MuJoCo's soft joint limit (solref/solimp impedance) |
+//! | [`swimmer`] | dm_control's N-link swimmer as a Rapier multibody |
+
+pub mod fluid;
+pub mod soft_limit;
+pub mod swimmer;
+
+mod error;
+pub use error::BodyError;

@@ -1,0 +1,124 @@
+//! Baselines that need no training: zero, uniform random, and an open-loop travelling wave.
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::{check_parameters, Policy, PolicyError};
+
+/// Always outputs zero.
+#[derive(Debug, Clone, Default)]
+pub struct Zero;
+
+impl Policy for Zero {
+    fn name(&self) -> &str {
+        "zero"
+    }
+    fn reset(&mut self, _seed: Option<u64>) {}
+    fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        action.fill(0.0);
+    }
+}
+
+/// Independent uniform samples in the action box at every step.
+#[derive(Debug, Clone)]
+pub struct UniformRandom {
+    low: Vec<f32>,
+    high: Vec<f32>,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl UniformRandom {
+    /// `low`/`high`: the action box's bounds (finite).
+    pub fn new(low: Vec<f32>, high: Vec<f32>) -> Self {
+        Self { low, high, rng: Xoshiro256PlusPlus::seed_from_u64(0) }
+    }
+}
+
+impl Policy for UniformRandom {
+    fn name(&self) -> &str {
+        "random"
+    }
+    fn reset(&mut self, seed: Option<u64>) {
+        if let Some(seed) = seed {
+            self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        }
+    }
+    fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        for ((a, l), h) in action.iter_mut().zip(&self.low).zip(&self.high) {
+            *a = l + (h - l) * self.rng.random::<f32>();
+        }
+    }
+}
+
+/// A travelling wave, the classic open-loop central-pattern-generator baseline:
+/// `u_i = A · sin(2π t / T − φ · i)` for hinge `i` at time `t` (s) since reset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TravellingWaveConfig {
+    /// Amplitude A (action units; the action is clipped to [−1, 1] by the env).
+    pub amplitude: f32,
+    /// Period T (s).
+    pub period: f32,
+    /// Phase lag φ between neighbouring hinges (rad).
+    pub phase_lag: f32,
+}
+
+impl Default for TravellingWaveConfig {
+    /// A = 1, T = 1.8 s (NCAP's oscillator: 60 steps of 0.03 s), φ = 2π/5 (one wavelength over Swimmer6's five hinges).
+    fn default() -> Self {
+        Self { amplitude: 1.0, period: 1.8, phase_lag: std::f32::consts::TAU / 5.0 }
+    }
+}
+
+/// The travelling-wave controller; its parameters are `[A, T, φ]`.
+#[derive(Debug, Clone)]
+pub struct TravellingWave {
+    params: [f32; 3],
+    dt: f32,
+    step: usize,
+}
+
+impl TravellingWave {
+    /// `dt`: the env's control period (s).
+    pub fn new(config: TravellingWaveConfig, dt: f32) -> Result<Self, PolicyError> {
+        let p = [config.amplitude, config.period, config.phase_lag];
+        check_parameters("travelling-wave", 3, &p)?;
+        if config.period <= 0.0 {
+            return Err(PolicyError::Config {
+                controller: "travelling-wave".into(),
+                message: format!("period = {}: expected seconds > 0", config.period),
+            });
+        }
+        Ok(Self { params: p, dt, step: 0 })
+    }
+}
+
+impl Policy for TravellingWave {
+    fn name(&self) -> &str {
+        "travelling-wave"
+    }
+    fn reset(&mut self, _seed: Option<u64>) {
+        self.step = 0;
+    }
+    fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        let [amp, period, lag] = self.params;
+        let t = self.step as f32 * self.dt;
+        let omega = std::f32::consts::TAU / period.abs().max(1e-3);
+        for (i, a) in action.iter_mut().enumerate() {
+            *a = amp * (omega * t - lag * i as f32).sin();
+        }
+        self.step += 1;
+    }
+    fn parameters(&self) -> Option<&[f32]> {
+        Some(&self.params)
+    }
+    fn set_parameters(&mut self, params: &[f32]) -> Result<(), PolicyError> {
+        check_parameters("travelling-wave", 3, params)?;
+        self.params.copy_from_slice(params);
+        Ok(())
+    }
+    fn parameter_names(&self) -> Vec<String> {
+        ["amplitude", "period", "phase_lag"].map(String::from).to_vec()
+    }
+}

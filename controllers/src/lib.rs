@@ -1,0 +1,109 @@
+//! Controllers that are not learned by gradient RL: the NCAP circuit, an
+//! open-loop travelling wave, and the zero and random baselines. All implement
+//! [`Policy`]; [`make`] builds one by name for an env.
+
+pub mod baselines;
+pub mod ncap;
+pub mod policy;
+pub mod rollout;
+
+pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
+pub use ncap::{Ncap, NcapConfig, NcapInit};
+pub use policy::{Activity, ActivityKind, Policy, PolicyError};
+pub use rollout::{run_episode, Episode};
+
+use envs::{EnvSpec, Space};
+
+/// A controller that [`make`] can build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControllerEntry {
+    pub name: &'static str,
+    pub summary: &'static str,
+}
+
+/// Every controller [`make`] knows.
+pub const CONTROLLERS: &[ControllerEntry] = &[
+    ControllerEntry { name: "ncap", summary: "C. elegans swimming circuit, 4 shared sign-constrained weights at +1/−1 (swimmers)" },
+    ControllerEntry { name: "ncap-unshared", summary: "NCAP with per-hinge weights (ablation)" },
+    ControllerEntry { name: "ncap-unconstrained", summary: "NCAP without the excitatory/inhibitory sign constraints (ablation)" },
+    ControllerEntry { name: "ncap-random-init", summary: "NCAP with random initial weights (ablation)" },
+    ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
+    ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
+    ControllerEntry { name: "zero", summary: "all-zero actions" },
+];
+
+/// Builds controller `name` for the env described by `spec`; `config` overrides the
+/// controller's options key by key (unknown keys are errors).
+pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<Box<dyn Policy>, PolicyError> {
+    let action_box = match &spec.action_space {
+        Space::Box(b) => b,
+        Space::Discrete { .. } => {
+            return Err(PolicyError::Incompatible {
+                controller: name.into(),
+                env: spec.id.clone(),
+                reason: "it has a discrete action space".into(),
+            })
+        }
+    };
+    match name {
+        "zero" => {
+            no_config(name, config)?;
+            Ok(Box::new(Zero))
+        }
+        "random" => {
+            no_config(name, config)?;
+            if !action_box.is_bounded() {
+                return Err(PolicyError::Incompatible {
+                    controller: name.into(),
+                    env: spec.id.clone(),
+                    reason: "its action space is unbounded".into(),
+                });
+            }
+            Ok(Box::new(UniformRandom::new(action_box.low.clone(), action_box.high.clone())))
+        }
+        "travelling-wave" => {
+            let cfg: TravellingWaveConfig = parse(name, config)?;
+            Ok(Box::new(TravellingWave::new(cfg, spec.dt as f32)?))
+        }
+        "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
+            let (Some(n_links), Some(range)) = (spec.attr("n_links"), spec.attr("joint_range")) else {
+                return Err(PolicyError::Incompatible {
+                    controller: name.into(),
+                    env: spec.id.clone(),
+                    reason: "NCAP drives a swimmer (Swimmer{N}-v0): the env has no `n_links`/`joint_range`".into(),
+                });
+            };
+            let mut cfg: NcapConfig = parse(name, config)?;
+            match name {
+                "ncap-unshared" => cfg.shared = false,
+                "ncap-unconstrained" => cfg.sign_constrained = false,
+                "ncap-random-init" => cfg.init = NcapInit::Random,
+                _ => {}
+            }
+            Ok(Box::new(Ncap::new(n_links as usize - 1, range as f32, cfg)?))
+        }
+        _ => Err(PolicyError::UnknownController {
+            name: name.to_string(),
+            valid: CONTROLLERS.iter().map(|c| c.name.to_string()).collect(),
+        }),
+    }
+}
+
+fn no_config(name: &str, config: Option<&toml::Table>) -> Result<(), PolicyError> {
+    match config {
+        Some(c) if !c.is_empty() => Err(PolicyError::Config {
+            controller: name.into(),
+            message: format!("takes no options, got: {}", c.keys().cloned().collect::<Vec<_>>().join(", ")),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned + Default>(name: &str, config: Option<&toml::Table>) -> Result<T, PolicyError> {
+    match config {
+        None => Ok(T::default()),
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| PolicyError::Config { controller: name.into(), message: e.message().to_string() }),
+    }
+}

@@ -1,0 +1,103 @@
+//! The Policy trait: what every controller, learned or not, implements.
+
+use std::fmt;
+
+/// A controller: maps observations to actions, possibly with internal state.
+///
+/// `act` writes into the caller's action buffer (length = the env's action
+/// dimension); it never allocates on the hot path.
+pub trait Policy: Send {
+    /// A short name, e.g. `ncap`.
+    fn name(&self) -> &str;
+
+    /// Clears internal state (oscillator phase, membrane potentials, integrals)
+    /// at the start of an episode. Stochastic policies reseed from `seed` when given.
+    fn reset(&mut self, seed: Option<u64>);
+
+    /// Writes the action for `obs` into `action`.
+    fn act(&mut self, obs: &[f32], action: &mut [f32]);
+
+    /// The flat parameter vector, for policies that have one (any evolution strategy can train them).
+    fn parameters(&self) -> Option<&[f32]> {
+        None
+    }
+
+    /// Replaces the flat parameter vector.
+    fn set_parameters(&mut self, _params: &[f32]) -> Result<(), PolicyError> {
+        Err(PolicyError::NotParametric { policy: self.name().to_string() })
+    }
+
+    /// Names of the parameters, in the order of [`Policy::parameters`].
+    fn parameter_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Internal activity after the latest `act` (neuron outputs, spikes), for viewers and reports.
+    fn activity(&self) -> Option<Activity<'_>> {
+        None
+    }
+}
+
+/// What a circuit's neurons did on the latest step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activity<'a> {
+    /// One label per value, e.g. `joint_2.b_dorsal`.
+    pub labels: &'a [String],
+    /// Graded outputs in [0, 1], or spikes as 0/1.
+    pub values: &'a [f32],
+    pub kind: ActivityKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActivityKind {
+    /// Graded (non-spiking) neuron outputs.
+    Graded,
+    /// Spikes (0 or 1 per neuron per step).
+    Spikes,
+}
+
+/// Errors building or configuring a policy; never a panic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyError {
+    UnknownController { name: String, valid: Vec<String> },
+    /// The controller does not fit the env (e.g. NCAP on a motor).
+    Incompatible { controller: String, env: String, reason: String },
+    Config { controller: String, message: String },
+    ParameterLength { policy: String, expected: usize, got: usize },
+    NonFiniteParameter { policy: String, index: usize },
+    NotParametric { policy: String },
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyError::UnknownController { name, valid } => {
+                write!(f, "unknown controller `{name}`; available: {}", valid.join(", "))
+            }
+            PolicyError::Incompatible { controller, env, reason } => {
+                write!(f, "controller `{controller}` cannot drive {env}: {reason}")
+            }
+            PolicyError::Config { controller, message } => write!(f, "controller `{controller}`: invalid config: {message}"),
+            PolicyError::ParameterLength { policy, expected, got } => {
+                write!(f, "{policy}: parameter vector has {got} entries, expected {expected}")
+            }
+            PolicyError::NonFiniteParameter { policy, index } => {
+                write!(f, "{policy}: parameter {index} is not finite")
+            }
+            PolicyError::NotParametric { policy } => write!(f, "{policy} has no parameters"),
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+/// Checks a parameter vector's length and finiteness.
+pub fn check_parameters(policy: &str, expected: usize, params: &[f32]) -> Result<(), PolicyError> {
+    if params.len() != expected {
+        return Err(PolicyError::ParameterLength { policy: policy.to_string(), expected, got: params.len() });
+    }
+    if let Some(index) = params.iter().position(|p| !p.is_finite()) {
+        return Err(PolicyError::NonFiniteParameter { policy: policy.to_string(), index });
+    }
+    Ok(())
+}

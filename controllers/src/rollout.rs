@@ -1,0 +1,45 @@
+//! Running a policy on an env for whole episodes.
+
+use envs::{Env, EnvError, Info};
+
+use crate::policy::Policy;
+
+/// One finished episode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub seed: u64,
+    pub episode_return: f64,
+    pub length: usize,
+    pub terminated: bool,
+    /// Why it was truncated (`time_limit`, `physics_blowup: …`), if it was.
+    pub truncation_reason: Option<String>,
+}
+
+/// Runs one episode from `reset(Some(seed))`, the policy reset with the same seed.
+/// `on_step` sees every step's reward (e.g. to drive a progress bar).
+pub fn run_episode(
+    env: &mut dyn Env,
+    policy: &mut dyn Policy,
+    seed: u64,
+    mut on_step: impl FnMut(f64),
+) -> Result<Episode, EnvError> {
+    let spec = env.spec();
+    let mut obs = vec![0.0; spec.obs_dim()];
+    let mut action = vec![0.0; spec.act_dim()];
+    let mut info = Info::default();
+    env.reset(Some(seed), &mut obs, &mut info)?;
+    policy.reset(Some(seed));
+    let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None };
+    loop {
+        policy.act(&obs, &mut action);
+        let step = env.step(&action, &mut obs, &mut info)?;
+        episode.episode_return += step.reward;
+        episode.length += 1;
+        on_step(step.reward);
+        if step.done() {
+            episode.terminated = step.terminated;
+            episode.truncation_reason = info.truncation_reason.take();
+            return Ok(episode);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The Env trait: Gymnasium's `reset`/`step` contract, writing into caller buffers.
+
+use std::fmt;
+
+use crate::render::RenderState;
+use crate::space::Space;
+
+/// What one `step` returns besides the observation (which goes into the caller's buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Step {
+    pub reward: f64,
+    /// The task reached a terminal state (the MDP ended): do not bootstrap.
+    pub terminated: bool,
+    /// The episode was cut short (time limit, physics blow-up): bootstrap from the last observation.
+    pub truncated: bool,
+}
+
+impl Step {
+    /// The episode is over (terminated or truncated): the next call must be `reset`.
+    pub fn done(&self) -> bool {
+        self.terminated || self.truncated
+    }
+}
+
+/// Gymnasium's `info` dict: named scalars, plus a reason when an episode was truncated.
+/// Reused across steps: envs clear it and push, so a step allocates nothing once warm.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Info {
+    values: Vec<(&'static str, f64)>,
+    /// Why the episode was truncated (`"time_limit"`, `"physics_blowup: …"`), if it was.
+    pub truncation_reason: Option<String>,
+}
+
+impl Info {
+    pub fn clear(&mut self) {
+        self.values.clear();
+        self.truncation_reason = None;
+    }
+
+    /// Sets `key` to `value`, replacing an earlier value of `key`.
+    pub fn set(&mut self, key: &'static str, value: f64) {
+        match self.values.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.values.push((key, value)),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.values.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+        self.values.iter().copied()
+    }
+}
+
+/// Static facts about an env: its id, spaces and timing, plus named attributes that
+/// controllers built for one body may need (e.g. a swimmer's `n_links`, `joint_range`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvSpec {
+    /// Registry id, e.g. `Swimmer6-v0`.
+    pub id: String,
+    pub observation_space: Space,
+    pub action_space: Space,
+    /// Control period (s): simulated time per `step`.
+    pub dt: f64,
+    /// Steps after which the episode is truncated (Gymnasium's `TimeLimit`).
+    pub max_episode_steps: Option<usize>,
+    /// Body-specific facts, e.g. `("n_links", 6.0)`, `("joint_range", 1.047)` (SI units).
+    pub attrs: Vec<(&'static str, f64)>,
+    /// Names of the observation's entries, in order (for traces and docs).
+    pub observation_names: Vec<String>,
+}
+
+impl EnvSpec {
+    pub fn attr(&self, key: &str) -> Option<f64> {
+        self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    pub fn obs_dim(&self) -> usize {
+        self.observation_space.flat_dim()
+    }
+
+    pub fn act_dim(&self) -> usize {
+        self.action_space.flat_dim()
+    }
+}
+
+/// Errors an env reports for bad input or misuse; never a panic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EnvError {
+    /// The action has the wrong number of entries.
+    ActionLength { env: String, expected: usize, got: usize },
+    /// An action entry is NaN or infinite.
+    NonFiniteAction { env: String, index: usize, value: f32 },
+    /// An output buffer has the wrong length.
+    BufferLength { what: &'static str, expected: usize, got: usize },
+    /// `step` was called before `reset`, or after the episode ended without a `reset`.
+    NeedsReset { env: String },
+    /// The env id is not registered; lists the valid ids.
+    UnknownEnv { id: String, valid: Vec<String> },
+    /// The env's configuration could not be read or is invalid.
+    Config { env: String, message: String },
+}
+
+impl fmt::Display for EnvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EnvError::ActionLength { env, expected, got } => {
+                write!(f, "{env}: action has {got} entries, expected {expected}")
+            }
+            EnvError::NonFiniteAction { env, index, value } => {
+                write!(f, "{env}: action[{index}] is {value}, expected a finite number")
+            }
+            EnvError::BufferLength { what, expected, got } => {
+                write!(f, "{what} buffer has length {got}, expected {expected}")
+            }
+            EnvError::NeedsReset { env } => {
+                write!(f, "{env}: step() called before reset() or after the episode ended; call reset() first")
+            }
+            EnvError::UnknownEnv { id, valid } => {
+                write!(f, "unknown env id `{id}`; registered ids: {}", valid.join(", "))
+            }
+            EnvError::Config { env, message } => write!(f, "{env}: invalid config: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+/// A reinforcement-learning environment with Gymnasium's semantics.
+///
+/// * `reset(Some(seed))` reseeds the env's random generator, so the same seed
+///   (and the same actions) gives the same trajectory bit for bit;
+///   `reset(None)` continues the generator's stream.
+/// * `step` returns reward, `terminated` (the task ended) and `truncated`
+///   (cut short: time limit, physics blow-up, with the reason in `info`).
+/// * Observations are written into the caller's buffer of length `obs_dim`.
+/// * Actions outside a bounded `Box` action space are clipped to it (documented
+///   per task); NaN or infinite actions and wrong lengths are errors.
+pub trait Env: Send {
+    fn spec(&self) -> &EnvSpec;
+
+    /// Starts an episode and writes the first observation into `obs`.
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError>;
+
+    /// Advances one control period.
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError>;
+
+    /// Shapes and poses for a viewer (SI units, world frame).
+    fn render_state(&self) -> RenderState;
+
+    /// Named physical state in SI units (for traces), e.g. `("joint_0_angle", 0.1)`.
+    fn physical_state(&self, out: &mut Vec<(String, f64)>) {
+        out.clear();
+    }
+}
+
+/// Checks an action against a Box action space: length and finiteness. Returns the action clipped into `scratch`.
+pub fn check_action<'a>(spec: &EnvSpec, action: &[f32], scratch: &'a mut Vec<f32>) -> Result<&'a [f32], EnvError> {
+    let dim = spec.act_dim();
+    if action.len() != dim {
+        return Err(EnvError::ActionLength { env: spec.id.clone(), expected: dim, got: action.len() });
+    }
+    if let Some((index, &value)) = action.iter().enumerate().find(|(_, a)| !a.is_finite()) {
+        return Err(EnvError::NonFiniteAction { env: spec.id.clone(), index, value });
+    }
+    scratch.clear();
+    scratch.extend_from_slice(action);
+    if let Space::Box(b) = &spec.action_space {
+        b.clip(scratch);
+    }
+    Ok(scratch)
+}
+
+/// Convenience calls that allocate their buffers: for scripts and tests, not hot loops.
+pub trait EnvExt: Env {
+    fn reset_vec(&mut self, seed: Option<u64>) -> Result<(Vec<f32>, Info), EnvError> {
+        let mut obs = vec![0.0; self.spec().obs_dim()];
+        let mut info = Info::default();
+        self.reset(seed, &mut obs, &mut info)?;
+        Ok((obs, info))
+    }
+
+    fn step_vec(&mut self, action: &[f32]) -> Result<(Vec<f32>, Step, Info), EnvError> {
+        let mut obs = vec![0.0; self.spec().obs_dim()];
+        let mut info = Info::default();
+        let step = self.step(action, &mut obs, &mut info)?;
+        Ok((obs, step, info))
+    }
+}
+
+impl<E: Env + ?Sized> EnvExt for E {}
+
+impl<E: Env + ?Sized> Env for Box<E> {
+    fn spec(&self) -> &EnvSpec {
+        (**self).spec()
+    }
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
+        (**self).reset(seed, obs, info)
+    }
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        (**self).step(action, obs, info)
+    }
+    fn render_state(&self) -> RenderState {
+        (**self).render_state()
+    }
+    fn physical_state(&self, out: &mut Vec<(String, f64)>) {
+        (**self).physical_state(out)
+    }
+}

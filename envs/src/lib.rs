@@ -1,0 +1,23 @@
+//! nerve's environments, with Gymnasium's semantics.
+//!
+//! * [`Env`]: `reset(seed)` and `step(action)` returning reward, `terminated`
+//!   and `truncated`, with observation and action [`Space`]s and `dt`;
+//!   observations go into caller buffers.
+//! * [`VecEnv`]: N envs stepped in parallel with Gymnasium's autoreset.
+//! * [`make`]: the registry of versioned env ids with typed, serde-read configs.
+//! * [`tasks`]: one task per file.
+
+pub mod env;
+pub mod registry;
+pub mod render;
+pub mod space;
+pub mod tasks;
+pub mod time_limit;
+pub mod vec_env;
+
+pub use env::{check_action, Env, EnvError, EnvExt, EnvSpec, Info, Step};
+pub use registry::{ids, make, make_with, registry, EnvEntry};
+pub use render::{RenderBody, RenderState, Shape};
+pub use space::{BoxSpace, Space};
+pub use time_limit::TimeLimit;
+pub use vec_env::{AutoresetMode, EpisodeStats, VecEnv};

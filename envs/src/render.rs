@@ -1,0 +1,40 @@
+//! What a viewer needs to draw an env: shapes and poses in SI units, no viewer types.
+
+/// A primitive shape in its body's frame (m).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// A capsule along the local y axis: half the length of its straight part, and its radius.
+    Capsule { half_height: f32, radius: f32 },
+    /// An ellipsoid with these semi-axes.
+    Ellipsoid { radii: [f32; 3] },
+    /// A box with these half-extents.
+    Cuboid { half_extents: [f32; 3] },
+}
+
+/// One drawable part: a shape at a pose in the world frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderBody {
+    /// A stable name (e.g. `"head"`, `"link_3"`): a viewer keys its colours on it.
+    pub name: String,
+    pub shape: Shape,
+    /// Position (m), world frame, z up.
+    pub position: [f32; 3],
+    /// Orientation as a unit quaternion `[x, y, z, w]`.
+    pub rotation: [f32; 4],
+}
+
+/// Everything drawable in an env at one instant.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RenderState {
+    /// Simulated time (s).
+    pub time: f64,
+    pub bodies: Vec<RenderBody>,
+}
+
+impl RenderState {
+    /// Quaternion `[x, y, z, w]` for a rotation of `yaw` radians about z.
+    pub fn yaw_quaternion(yaw: f32) -> [f32; 4] {
+        let (s, c) = (yaw / 2.0).sin_cos();
+        [0.0, 0.0, s, c]
+    }
+}

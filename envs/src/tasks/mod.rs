@@ -1,0 +1,3 @@
+//! One task per file, each with its doc table (observation, action, reward, termination, reset).
+
+pub mod swimmer;

@@ -1,0 +1,67 @@
+//! Gymnasium's `TimeLimit` and `OrderEnforcing` wrappers in one: truncates an
+//! episode after `max_episode_steps`, and refuses `step` before `reset` or after
+//! the episode has ended.
+
+use crate::env::{Env, EnvError, EnvSpec, Info, Step};
+use crate::render::RenderState;
+
+pub struct TimeLimit<E: Env> {
+    inner: E,
+    max_episode_steps: usize,
+    elapsed: usize,
+    needs_reset: bool,
+}
+
+impl<E: Env> TimeLimit<E> {
+    pub fn new(inner: E, max_episode_steps: usize) -> Self {
+        Self { inner, max_episode_steps, elapsed: 0, needs_reset: true }
+    }
+
+    /// Steps taken in the current episode.
+    pub fn elapsed_steps(&self) -> usize {
+        self.elapsed
+    }
+
+    pub fn inner(&self) -> &E {
+        &self.inner
+    }
+
+    pub fn inner_mut(&mut self) -> &mut E {
+        &mut self.inner
+    }
+}
+
+impl<E: Env> Env for TimeLimit<E> {
+    fn spec(&self) -> &EnvSpec {
+        self.inner.spec()
+    }
+
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
+        self.inner.reset(seed, obs, info)?;
+        self.elapsed = 0;
+        self.needs_reset = false;
+        Ok(())
+    }
+
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        if self.needs_reset {
+            return Err(EnvError::NeedsReset { env: self.spec().id.clone() });
+        }
+        let mut step = self.inner.step(action, obs, info)?;
+        self.elapsed += 1;
+        if self.elapsed >= self.max_episode_steps && !step.done() {
+            step.truncated = true;
+            info.truncation_reason = Some("time_limit".into());
+        }
+        self.needs_reset = step.done();
+        Ok(step)
+    }
+
+    fn render_state(&self) -> RenderState {
+        self.inner.render_state()
+    }
+
+    fn physical_state(&self, out: &mut Vec<(String, f64)>) {
+        self.inner.physical_state(out)
+    }
+}

@@ -1,0 +1,249 @@
+//! `VecEnv`: N envs stepped together (in parallel with rayon), with Gymnasium's autoreset.
+
+use rayon::prelude::*;
+
+use crate::env::{Env, EnvError, EnvSpec, Info, Step};
+
+/// When an env whose episode has ended is reset (Gymnasium's `AutoresetMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoresetMode {
+    /// Gymnasium ≥ 1.0's default: the step *after* the last one resets the env,
+    /// ignores its action, and returns the first observation with reward 0 and
+    /// both flags false.
+    #[default]
+    NextStep,
+    /// Stable-Baselines3's convention: the last step resets at once, returns the
+    /// new episode's first observation, and keeps the final one in
+    /// [`VecEnv::final_observations`].
+    SameStep,
+}
+
+/// A finished episode's statistics (Gymnasium's `RecordEpisodeStatistics`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpisodeStats {
+    pub env_index: usize,
+    pub episode_return: f64,
+    pub length: usize,
+    pub terminated: bool,
+    pub truncated: bool,
+}
+
+struct Slot {
+    env: Box<dyn Env>,
+    step: Step,
+    info: Info,
+    needs_reset: bool,
+    episode_return: f64,
+    episode_len: usize,
+    finished: Option<EpisodeStats>,
+}
+
+/// N copies of an env. Observations live in one contiguous buffer, env-major.
+pub struct VecEnv {
+    slots: Vec<Slot>,
+    spec: EnvSpec,
+    mode: AutoresetMode,
+    obs: Vec<f32>,
+    final_obs: Vec<f32>,
+    rewards: Vec<f64>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    episodes: Vec<EpisodeStats>,
+    /// A dedicated pool; `None` uses rayon's global pool (unless `serial`).
+    pool: Option<rayon::ThreadPool>,
+    serial: bool,
+}
+
+impl VecEnv {
+    /// Steps `envs` (all of one spec) on rayon's global pool.
+    pub fn new(envs: Vec<Box<dyn Env>>, mode: AutoresetMode) -> Result<Self, EnvError> {
+        let Some(first) = envs.first() else {
+            return Err(EnvError::Config { env: "VecEnv".into(), message: "needs at least one env".into() });
+        };
+        let spec = first.spec().clone();
+        if let Some(other) = envs.iter().find(|e| e.spec().id != spec.id) {
+            return Err(EnvError::Config {
+                env: "VecEnv".into(),
+                message: format!("all envs must share one id; got {} and {}", spec.id, other.spec().id),
+            });
+        }
+        let n = envs.len();
+        let d = spec.obs_dim();
+        let slots = envs
+            .into_iter()
+            .map(|env| Slot {
+                env,
+                step: Step::default(),
+                info: Info::default(),
+                needs_reset: true,
+                episode_return: 0.0,
+                episode_len: 0,
+                finished: None,
+            })
+            .collect();
+        Ok(Self {
+            slots,
+            spec,
+            mode,
+            obs: vec![0.0; n * d],
+            final_obs: vec![0.0; n * d],
+            rewards: vec![0.0; n],
+            terminated: vec![false; n],
+            truncated: vec![false; n],
+            episodes: Vec::new(),
+            pool: None,
+            serial: false,
+        })
+    }
+
+    /// Makes `n` copies of a registered env.
+    pub fn make(id: &str, n: usize, config: Option<&toml::Table>, mode: AutoresetMode) -> Result<Self, EnvError> {
+        let envs = (0..n).map(|_| crate::make_with(id, config)).collect::<Result<Vec<_>, _>>()?;
+        Self::new(envs, mode)
+    }
+
+    /// Steps on a dedicated pool of `threads` threads (1: serially, no pool).
+    pub fn with_threads(mut self, threads: usize) -> Result<Self, EnvError> {
+        self.serial = threads <= 1;
+        self.pool = if self.serial {
+            None
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+            Some(pool.map_err(|e| EnvError::Config { env: "VecEnv".into(), message: format!("thread pool: {e}") })?)
+        };
+        Ok(self)
+    }
+
+    pub fn num_envs(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+
+    /// Resets every env; env `i` gets seed `seed + i` (or continues its stream when `None`).
+    pub fn reset(&mut self, seed: Option<u64>) -> Result<(), EnvError> {
+        let d = self.spec.obs_dim();
+        for (i, (slot, obs)) in self.slots.iter_mut().zip(self.obs.chunks_mut(d)).enumerate() {
+            slot.env.reset(seed.map(|s| s.wrapping_add(i as u64)), obs, &mut slot.info)?;
+            slot.needs_reset = false;
+            slot.episode_return = 0.0;
+            slot.episode_len = 0;
+            slot.step = Step::default();
+        }
+        self.rewards.fill(0.0);
+        self.terminated.fill(false);
+        self.truncated.fill(false);
+        Ok(())
+    }
+
+    /// Steps every env with its slice of `actions` (env-major, `num_envs × act_dim`).
+    pub fn step(&mut self, actions: &[f32]) -> Result<(), EnvError> {
+        let d = self.spec.obs_dim();
+        let a = self.spec.act_dim();
+        let n = self.slots.len();
+        if actions.len() != n * a {
+            return Err(EnvError::ActionLength { env: format!("VecEnv<{}>", self.spec.id), expected: n * a, got: actions.len() });
+        }
+        let mode = self.mode;
+        let work = |((slot, obs), (final_obs, action)): ((&mut Slot, &mut [f32]), (&mut [f32], &[f32]))| {
+            step_slot(slot, obs, final_obs, action, mode)
+        };
+        let slots = &mut self.slots;
+        let (obs, final_obs) = (&mut self.obs, &mut self.final_obs);
+        let results: Vec<Result<(), EnvError>> = match (&self.pool, self.serial) {
+            (_, true) => slots.iter_mut().zip(obs.chunks_mut(d)).zip(final_obs.chunks_mut(d).zip(actions.chunks(a))).map(work).collect(),
+            (Some(pool), false) => pool.install(|| {
+                slots.par_iter_mut().zip(obs.par_chunks_mut(d)).zip(final_obs.par_chunks_mut(d).zip(actions.par_chunks(a))).map(work).collect()
+            }),
+            (None, false) => slots.par_iter_mut().zip(obs.par_chunks_mut(d)).zip(final_obs.par_chunks_mut(d).zip(actions.par_chunks(a))).map(work).collect(),
+        };
+        results.into_iter().collect::<Result<(), EnvError>>()?;
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            self.rewards[i] = slot.step.reward;
+            self.terminated[i] = slot.step.terminated;
+            self.truncated[i] = slot.step.truncated;
+            if let Some(mut stats) = slot.finished.take() {
+                stats.env_index = i;
+                self.episodes.push(stats);
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest observations, `num_envs × obs_dim`, env-major.
+    pub fn observations(&self) -> &[f32] {
+        &self.obs
+    }
+
+    /// Under [`AutoresetMode::SameStep`], the last observation of each env whose
+    /// episode ended on the latest step (other rows are stale).
+    pub fn final_observations(&self) -> &[f32] {
+        &self.final_obs
+    }
+
+    pub fn rewards(&self) -> &[f64] {
+        &self.rewards
+    }
+
+    pub fn terminated(&self) -> &[bool] {
+        &self.terminated
+    }
+
+    pub fn truncated(&self) -> &[bool] {
+        &self.truncated
+    }
+
+    /// The info of env `i` from the latest step.
+    pub fn info(&self, i: usize) -> &Info {
+        &self.slots[i].info
+    }
+
+    /// Episodes finished since the last call, in the order they finished.
+    pub fn drain_episodes(&mut self) -> Vec<EpisodeStats> {
+        std::mem::take(&mut self.episodes)
+    }
+
+    /// Env `i` (e.g. for its render state).
+    pub fn env(&self, i: usize) -> &dyn Env {
+        self.slots[i].env.as_ref()
+    }
+}
+
+fn step_slot(slot: &mut Slot, obs: &mut [f32], final_obs: &mut [f32], action: &[f32], mode: AutoresetMode) -> Result<(), EnvError> {
+    if slot.needs_reset {
+        // NextStep mode: this step is the reset.
+        slot.env.reset(None, obs, &mut slot.info)?;
+        slot.needs_reset = false;
+        slot.episode_return = 0.0;
+        slot.episode_len = 0;
+        slot.step = Step::default();
+        return Ok(());
+    }
+    let step = slot.env.step(action, obs, &mut slot.info)?;
+    slot.step = step;
+    slot.episode_return += step.reward;
+    slot.episode_len += 1;
+    if step.done() {
+        slot.finished = Some(EpisodeStats {
+            env_index: 0,
+            episode_return: slot.episode_return,
+            length: slot.episode_len,
+            terminated: step.terminated,
+            truncated: step.truncated,
+        });
+        match mode {
+            AutoresetMode::NextStep => slot.needs_reset = true,
+            AutoresetMode::SameStep => {
+                final_obs.copy_from_slice(obs);
+                let reason = slot.info.truncation_reason.take();
+                slot.env.reset(None, obs, &mut slot.info)?;
+                slot.info.truncation_reason = reason;
+                slot.episode_return = 0.0;
+                slot.episode_len = 0;
+            }
+        }
+    }
+    Ok(())
+}

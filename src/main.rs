@@ -1,0 +1,40 @@
+//! `nerve`: embodied-control environments and controllers, from the command line.
+
+mod cli_error;
+mod eval;
+mod list;
+mod perf;
+
+use clap::{Parser, Subcommand};
+
+pub use cli_error::CliError;
+
+#[derive(Parser)]
+#[command(name = "nerve", version, about = "Embodied-control environments and controllers: Rapier bodies, C. elegans circuits, RL.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the registered envs (with their spaces) and the controllers.
+    List(list::ListArgs),
+    /// Run a controller on an env for some episodes and report the returns.
+    Eval(eval::EvalArgs),
+    /// Measure env steps per second: one env on one thread, and a VecEnv on all cores.
+    Perf(perf::PerfArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::List(args) => list::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Perf(args) => perf::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
+}
