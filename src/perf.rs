@@ -50,9 +50,10 @@ pub fn run(args: PerfArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!("{} on {} core(s), {} timed steps per line, random actions", args.env, cores, args.steps);
-    println!("  one env, one thread:           {single:>10.0} env steps/s");
-    println!("  VecEnv ×{num_envs}, one thread:         {vec1:>10.0} env steps/s");
-    println!("  VecEnv ×{num_envs}, {threads} threads:        {vec_all:>10.0} env steps/s  ({:.2}× one env)", vec_all / single);
+    let line = |label: String, sps: f64, note: String| println!("  {label:<28} {sps:>10.0} env steps/s{note}");
+    line("one env, one thread".into(), single, String::new());
+    line(format!("VecEnv ×{num_envs}, one thread"), vec1, String::new());
+    line(format!("VecEnv ×{num_envs}, {threads} threads"), vec_all, format!("  ({:.2}× one env)", vec_all / single));
     Ok(())
 }
 

@@ -389,10 +389,29 @@ impl Swimmer {
         -self.kinematics[0].local_velocity()[1]
     }
 
-    /// Whether every coordinate and velocity is finite (false after a blow-up).
+    /// Whether every coordinate and velocity is finite.
     pub fn is_finite(&self) -> bool {
         self.q.iter().chain(&self.qd).all(|x| x.is_finite())
     }
+
+    /// `Err` with a description when the state has blown up: a non-finite coordinate, or a
+    /// generalised velocity beyond [`Self::MAX_SPEED`]. (Rapier zeroes non-finite multibody
+    /// accelerations, so a diverging integration shows as absurd but finite speeds.)
+    pub fn check_state(&self) -> Result<(), String> {
+        if !self.is_finite() {
+            return Err("non-finite coordinate or velocity".into());
+        }
+        match self.qd.iter().map(|v| v.abs()).fold(0.0_f32, f32::max) {
+            fastest if fastest > Self::MAX_SPEED => {
+                Err(format!("a generalised velocity of {fastest:.3e} exceeds {:.0e} (m/s or rad/s)", Self::MAX_SPEED))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Speeds (m/s or rad/s) no swimmer state reaches: the motors give at most ~50 rad/s² and the
+    /// fluid brakes every motion.
+    pub const MAX_SPEED: f32 = 1.0e3;
 
     /// Advances by `substeps` physics steps holding the hinge controls `u`
     /// (clipped to [−1, 1]; torque `gear · u` N·m).

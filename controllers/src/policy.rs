@@ -101,3 +101,9 @@ pub fn check_parameters(policy: &str, expected: usize, params: &[f32]) -> Result
     }
     Ok(())
 }
+
+impl fmt::Debug for dyn Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Policy({})", self.name())
+    }
+}

@@ -209,3 +209,9 @@ impl<E: Env + ?Sized> Env for Box<E> {
         (**self).physical_state(out)
     }
 }
+
+impl fmt::Debug for dyn Env {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Env({})", self.spec().id)
+    }
+}

@@ -11,6 +11,7 @@ pub mod env;
 pub mod registry;
 pub mod render;
 pub mod space;
+pub mod step_pool;
 pub mod tasks;
 pub mod time_limit;
 pub mod vec_env;

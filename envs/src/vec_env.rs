@@ -1,8 +1,9 @@
 //! `VecEnv`: N envs stepped together (in parallel with rayon), with Gymnasium's autoreset.
 
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use crate::env::{Env, EnvError, EnvSpec, Info, Step};
+use crate::step_pool::StepPool;
 
 /// When an env whose episode has ended is reset (Gymnasium's `AutoresetMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,13 +50,19 @@ pub struct VecEnv {
     terminated: Vec<bool>,
     truncated: Vec<bool>,
     episodes: Vec<EpisodeStats>,
-    /// A dedicated pool; `None` uses rayon's global pool (unless `serial`).
-    pool: Option<rayon::ThreadPool>,
-    serial: bool,
+    /// Workers besides the calling thread; `None` steps serially.
+    pool: Option<StepPool>,
+    threads: usize,
+}
+
+impl std::fmt::Debug for VecEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VecEnv({} × {}, {:?})", self.slots.len(), self.spec.id, self.mode)
+    }
 }
 
 impl VecEnv {
-    /// Steps `envs` (all of one spec) on rayon's global pool.
+    /// Steps `envs` (all of one spec) serially; see [`VecEnv::with_threads`] and [`VecEnv::make`].
     pub fn new(envs: Vec<Box<dyn Env>>, mode: AutoresetMode) -> Result<Self, EnvError> {
         let Some(first) = envs.first() else {
             return Err(EnvError::Config { env: "VecEnv".into(), message: "needs at least one env".into() });
@@ -92,26 +99,33 @@ impl VecEnv {
             truncated: vec![false; n],
             episodes: Vec::new(),
             pool: None,
-            serial: false,
+            threads: 1,
         })
     }
 
-    /// Makes `n` copies of a registered env.
+    /// Makes `n` copies of a registered env, stepped on all cores.
     pub fn make(id: &str, n: usize, config: Option<&toml::Table>, mode: AutoresetMode) -> Result<Self, EnvError> {
         let envs = (0..n).map(|_| crate::make_with(id, config)).collect::<Result<Vec<_>, _>>()?;
-        Self::new(envs, mode)
+        let cores = std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1);
+        Self::new(envs, mode)?.with_threads(cores)
     }
 
-    /// Steps on a dedicated pool of `threads` threads (1: serially, no pool).
+    /// Steps on `threads` threads in all: the calling thread and a pool of `threads − 1`
+    /// workers, each stepping a fixed contiguous share of the envs (1: serially, no pool).
     pub fn with_threads(mut self, threads: usize) -> Result<Self, EnvError> {
-        self.serial = threads <= 1;
-        self.pool = if self.serial {
+        self.threads = threads.clamp(1, self.slots.len());
+        self.pool = if self.threads == 1 {
             None
         } else {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-            Some(pool.map_err(|e| EnvError::Config { env: "VecEnv".into(), message: format!("thread pool: {e}") })?)
+            let pool = StepPool::new(self.threads - 1);
+            Some(pool.map_err(|e| EnvError::Config { env: "VecEnv".into(), message: format!("worker threads: {e}") })?)
         };
         Ok(self)
+    }
+
+    /// Threads that step the envs, the caller's included.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     pub fn num_envs(&self) -> usize {
@@ -147,17 +161,36 @@ impl VecEnv {
             return Err(EnvError::ActionLength { env: format!("VecEnv<{}>", self.spec.id), expected: n * a, got: actions.len() });
         }
         let mode = self.mode;
-        let work = |((slot, obs), (final_obs, action)): ((&mut Slot, &mut [f32]), (&mut [f32], &[f32]))| {
-            step_slot(slot, obs, final_obs, action, mode)
+        // Contiguous shares of ⌈n / threads⌉ envs: the first for the calling thread, the rest
+        // for the pool's workers, so that waking the workers overlaps useful work.
+        let share = n.div_ceil(self.threads);
+        let shares = self
+            .slots
+            .chunks_mut(share)
+            .zip(self.obs.chunks_mut(share * d))
+            .zip(self.final_obs.chunks_mut(share * d).zip(actions.chunks(share * a)));
+        let step_share = |((slots, obs), (final_obs, actions)): ((&mut [Slot], &mut [f32]), (&mut [f32], &[f32]))| {
+            slots
+                .iter_mut()
+                .zip(obs.chunks_mut(d))
+                .zip(final_obs.chunks_mut(d).zip(actions.chunks(a)))
+                .try_for_each(|((slot, obs), (final_obs, action))| step_slot(slot, obs, final_obs, action, mode))
         };
-        let slots = &mut self.slots;
-        let (obs, final_obs) = (&mut self.obs, &mut self.final_obs);
-        let results: Vec<Result<(), EnvError>> = match (&self.pool, self.serial) {
-            (_, true) => slots.iter_mut().zip(obs.chunks_mut(d)).zip(final_obs.chunks_mut(d).zip(actions.chunks(a))).map(work).collect(),
-            (Some(pool), false) => pool.install(|| {
-                slots.par_iter_mut().zip(obs.par_chunks_mut(d)).zip(final_obs.par_chunks_mut(d).zip(actions.par_chunks(a))).map(work).collect()
-            }),
-            (None, false) => slots.par_iter_mut().zip(obs.par_chunks_mut(d)).zip(final_obs.par_chunks_mut(d).zip(actions.par_chunks(a))).map(work).collect(),
+        let results: Vec<Result<(), EnvError>> = match &self.pool {
+            None => shares.map(step_share).collect(),
+            Some(pool) => {
+                let shares: Vec<_> = shares.map(Mutex::new).collect();
+                let results: Vec<Mutex<Result<(), EnvError>>> = shares.iter().map(|_| Mutex::new(Ok(()))).collect();
+                pool.run(&|i| {
+                    if let Some(share) = shares.get(i) {
+                        let mut share = share.lock().unwrap_or_else(|e| e.into_inner());
+                        let ((slots, obs), (final_obs, actions)) = &mut *share;
+                        let result = step_share(((&mut **slots, &mut **obs), (&mut **final_obs, *actions)));
+                        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = result;
+                    }
+                });
+                results.into_iter().map(|r| r.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+            }
         };
         results.into_iter().collect::<Result<(), EnvError>>()?;
         for (i, slot) in self.slots.iter_mut().enumerate() {

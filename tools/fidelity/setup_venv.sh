@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Idempotent: creates tools/fidelity/.venv with dm_control + mujoco (pinned) for
-# the dm_control side of the swimmer fidelity check. We never render, so no GL
+# Idempotent: creates a venv (tools/fidelity/.venv, or $NERVE_VENV) with dm_control and
+# mujoco (both pinned) for the dm_control side of the swimmer fidelity check. We never render, so no GL
 # libraries are needed (MUJOCO_GL may be left unset or set to egl).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="$HERE/.venv"
+VENV="${NERVE_VENV:-$HERE/.venv}"
 MUJOCO_VERSION="${MUJOCO_VERSION:-3.17.0}"
+DM_CONTROL_VERSION="${DM_CONTROL_VERSION:-1.0.50}"
 PY="${PYTHON:-python3}"
 
 check() {
@@ -28,7 +29,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet dm-control "mujoco==$MUJOCO_VERSION"
+"$VENV/bin/python" -m pip install --quiet "dm-control==$DM_CONTROL_VERSION" "mujoco==$MUJOCO_VERSION"
 
 if check; then
   "$VENV/bin/python" -c 'import mujoco, importlib.metadata as m; print("setup_venv: ok mujoco", mujoco.__version__, "dm-control", m.version("dm-control"))'

@@ -8,7 +8,7 @@
 //! | Observation | `Box(-inf, inf, (N−1 + 3N,))`: the N−1 hinge angles (rad), then for each link, head first, the velocity of its centre of mass in its own frame `(v_x, v_y)` (m/s) and its angular velocity `ω_z` (rad/s) |
 //! | Reward | `clip(v_fwd / desired_speed, 0, 1)` with `v_fwd` the head's forward velocity in the head frame (m/s) and `desired_speed` 0.1 m/s; an episode's return is ≤ 1000 |
 //! | Termination | never (the task has no terminal state) |
-//! | Truncation | after `max_episode_steps` (1000 steps = 30 s), or at once if the physics state becomes non-finite (`info.truncation_reason` says so) |
+//! | Truncation | after `max_episode_steps` (1000 steps = 30 s), or at once if the physics blows up: a non-finite state or a speed above 1000 m/s or rad/s (`info.truncation_reason` says which; the observation is zeroed) |
 //! | Reset | head at the origin at rest, yaw ~ U[−π, π], each hinge angle ~ U(−range, range), all velocities zero |
 //! | Step | 0.03 s of simulated time: forces updated every 15 ms (`substeps` = 2), dynamics integrated at 7.5 ms (`solver_substeps` = 2) |
 //! | Info | `forward_velocity` (m/s) |
@@ -196,9 +196,9 @@ impl Env for SwimmerEnv {
         self.body.step(u, self.config.substeps);
         self.action = scratch;
         info.clear();
-        if !self.body.is_finite() {
+        if let Err(what) = self.body.check_state() {
             obs.fill(0.0);
-            info.truncation_reason = Some("physics_blowup: non-finite swimmer state".into());
+            info.truncation_reason = Some(format!("physics_blowup: {what}"));
             return Ok(Step { reward: 0.0, terminated: false, truncated: true });
         }
         self.observe(obs);

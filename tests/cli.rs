@@ -1,0 +1,84 @@
+//! The `nerve` binary: real output, clear errors, exit codes.
+
+use std::process::Command;
+
+fn nerve(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nerve")).args(args).output().expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nerve-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn list_shows_envs_with_spaces_and_controllers() {
+    let (code, out, _) = nerve(&["list"]);
+    assert_eq!(code, 0);
+    for n in 3..=13 {
+        assert!(out.contains(&format!("Swimmer{n}-v0")));
+    }
+    assert!(out.contains("Box(-1.0, 1.0, (5,), float32)"));
+    assert!(out.contains("ncap") && out.contains("travelling-wave"));
+    let (code, out, _) = nerve(&["list", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["envs"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn eval_json_is_reproducible() {
+    let args = ["eval", "--env", "Swimmer4-v0", "--controller", "ncap", "--episodes", "2", "--seed", "3", "--json"];
+    let (code, a, err) = nerve(&args);
+    assert_eq!(code, 0, "{err}");
+    let (_, b, _) = nerve(&args);
+    let (a, b): (serde_json::Value, serde_json::Value) = (serde_json::from_str(&a).unwrap(), serde_json::from_str(&b).unwrap());
+    assert_eq!(a["episodes"], b["episodes"]);
+    assert_eq!(a["episodes"][1]["seed"], 4);
+    assert!(a["mean"].as_f64().unwrap() > 100.0);
+}
+
+#[test]
+fn eval_table_reports_returns_and_speed() {
+    let (code, out, _) = nerve(&["eval", "--env", "Swimmer3-v0", "--controller", "zero", "--episodes", "2"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("return: 0.00 ± 0.00") && out.contains("env steps/s"), "{out}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_code_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["eval", "--env", "Swimmer99-v0", "--controller", "ncap"], "out of range"),
+        (&["eval", "--env", "Walker-v9", "--controller", "ncap"], "unknown env id `Walker-v9`"),
+        (&["eval", "--env", "Swimmer6-v0", "--controller", "pid"], "unknown controller `pid`"),
+        (&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--episodes", "0"], "--episodes 0"),
+        (&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--env-config", "/nonexistent/x.toml"], "/nonexistent/x.toml"),
+    ];
+    for (args, needle) in cases {
+        let (code, _, err) = nerve(args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let bad_key = temp_file("bad_key.toml", "substep = 3\n");
+    let (code, _, err) = nerve(&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--env-config", bad_key.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown field `substep`"), "{err}");
+    let bad_toml = temp_file("bad.toml", "substeps = = 3\n");
+    let (code, _, err) = nerve(&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--controller-config", bad_toml.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad.toml"), "{err}");
+}
+
+#[test]
+fn perf_reports_steps_per_second() {
+    let (code, out, _) = nerve(&["perf", "--env", "Swimmer3-v0", "--steps", "200", "--num-envs", "2", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["single_env_steps_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["vec_env"]["num_envs"], 2);
+}
