@@ -72,6 +72,7 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
     let (code, _, err) = nerve(&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--controller-config", bad_toml.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("bad.toml"), "{err}");
+    std::fs::remove_dir_all(bad_key.parent().unwrap()).unwrap();
 }
 
 #[test]

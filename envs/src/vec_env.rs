@@ -160,6 +160,10 @@ impl VecEnv {
         if actions.len() != n * a {
             return Err(EnvError::ActionLength { env: format!("VecEnv<{}>", self.spec.id), expected: n * a, got: actions.len() });
         }
+        // Validate every action before stepping any env, so a bad one leaves all envs untouched.
+        if let Some(k) = actions.iter().position(|x| !x.is_finite()) {
+            return Err(EnvError::NonFiniteAction { env: format!("VecEnv<{}>[env {}]", self.spec.id, k / a), index: k % a, value: actions[k] });
+        }
         let mode = self.mode;
         // Contiguous shares of ⌈n / threads⌉ envs: the first for the calling thread, the rest
         // for the pool's workers, so that waking the workers overlaps useful work.

@@ -259,6 +259,11 @@ fn vec_env_is_deterministic_across_thread_counts() {
     let mut venv = VecEnv::make("Swimmer5-v0", 2, None, AutoresetMode::NextStep).unwrap();
     venv.reset(Some(0)).unwrap();
     assert!(matches!(venv.step(&[0.0; 3]), Err(EnvError::ActionLength { expected: 8, got: 3, .. })));
+    // A NaN for env 1 is refused before env 0 steps: every env is left as it was.
+    let before = venv.observations().to_vec();
+    let err = venv.step(&[0.1, 0.1, 0.1, 0.1, 0.0, f32::NAN, 0.0, 0.0]).unwrap_err();
+    assert!(err.to_string().contains("[env 1]"), "{err}");
+    assert_eq!(venv.observations(), &before[..]);
 }
 
 #[test]
