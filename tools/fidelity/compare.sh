@@ -22,7 +22,7 @@ OUT="$ROOT/results/fidelity"
 EPISODES=5
 N_LINKS=6
 ENV_ID="Swimmer${N_LINKS}-v0"
-PERF_STEPS=20000      # nerve perf: timed steps per measurement
+PERF_STEPS=60000      # nerve perf: timed steps per measurement (long enough to steady the VecEnv figure)
 DM_MIN_STEPS=5000     # dm_control timing must cover at least this many env.step() calls
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
