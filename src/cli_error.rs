@@ -21,7 +21,7 @@ macro_rules! impl_from {
         }
     )*};
 }
-impl_from!(envs::EnvError, controllers::PolicyError, std::io::Error, serde_json::Error);
+impl_from!(envs::EnvError, controllers::PolicyError, agents::AgentError, std::io::Error, serde_json::Error);
 
 /// Reads a TOML table from `path`; errors name the file.
 pub fn read_toml_table(path: &std::path::Path) -> Result<toml::Table, CliError> {

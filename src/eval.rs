@@ -9,12 +9,15 @@ use crate::CliError;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Env id, e.g. Swimmer6-v0 (see `nerve list`).
+    /// Env id, e.g. Swimmer6-v0 (see `nerve list`); with --checkpoint, the run's env.
+    #[arg(long, required_unless_present = "checkpoint")]
+    env: Option<String>,
+    /// Controller name, e.g. ncap (see `nerve list`), or `mlp`.
+    #[arg(long, required_unless_present = "checkpoint", conflicts_with = "checkpoint")]
+    controller: Option<String>,
+    /// A run directory written by `nerve train`: evaluates its trained policy.
     #[arg(long)]
-    env: String,
-    /// Controller name, e.g. ncap (see `nerve list`).
-    #[arg(long)]
-    controller: String,
+    checkpoint: Option<PathBuf>,
     /// Number of episodes; episode k uses seed S + k.
     #[arg(long, default_value_t = 5)]
     episodes: u64,
@@ -36,10 +39,23 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
     if args.episodes == 0 {
         return Err(CliError("--episodes 0: expected at least 1 episode".into()));
     }
-    let env_config = args.env_config.as_deref().map(read_toml_table).transpose()?;
-    let ctrl_config = args.controller_config.as_deref().map(read_toml_table).transpose()?;
-    let mut env = envs::make_with(&args.env, env_config.as_ref())?;
-    let mut policy = controllers::make(&args.controller, env.spec(), ctrl_config.as_ref())?;
+    let (mut env, mut policy, env_id, label) = match &args.checkpoint {
+        Some(dir) => {
+            let (env, policy, id) = load_checkpoint(dir, args.env.as_deref(), args.env_config.as_deref())?;
+            let label = format!("{} ({})", policy.name(), dir.display());
+            (env, policy, id, label)
+        }
+        None => {
+            let env_config = args.env_config.as_deref().map(read_toml_table).transpose()?;
+            let ctrl_config = args.controller_config.as_deref().map(read_toml_table).transpose()?;
+            let id = args.env.clone().unwrap_or_default();
+            let env = envs::make_with(&id, env_config.as_ref())?;
+            let name = args.controller.clone().unwrap_or_default();
+            let policy = agents::make_policy(&name, env.spec(), ctrl_config.as_ref())?;
+            let label = policy.name().to_string();
+            (env, policy, id, label)
+        }
+    };
     let max_steps = env.spec().max_episode_steps.unwrap_or(1000) as u64;
 
     let bar = ProgressBar::new(args.episodes * max_steps);
@@ -48,7 +64,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             .expect("static template")
             .progress_chars("=> "),
     );
-    bar.set_message(format!("{} · {}", args.env, args.controller));
+    bar.set_message(format!("{env_id} · {label}"));
 
     let mut episodes = Vec::new();
     let mut steps = 0usize;
@@ -74,13 +90,13 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             })
             .collect();
         let out = serde_json::json!({
-            "system": "nerve", "env": args.env, "controller": policy.name(), "episodes": eps,
+            "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.checkpoint, "episodes": eps,
             "mean": mean, "std": std, "steps_per_sec": steps_per_sec,
         });
         println!("{}", serde_json::to_string(&out)?);
         return Ok(());
     }
-    println!("{} · {} · {} episodes from seed {}", args.env, policy.name(), args.episodes, args.seed);
+    println!("{env_id} · {label} · {} episodes from seed {}", args.episodes, args.seed);
     println!("{:>8} {:>6} {:>10} {:>7}  end", "episode", "seed", "return", "length");
     for (k, e) in episodes.iter().enumerate() {
         let end = if e.terminated { "terminated".to_string() } else { e.truncation_reason.clone().unwrap_or_default() };
@@ -97,4 +113,32 @@ pub fn mean_std(x: &[f64]) -> (f64, f64) {
     let mean = x.iter().sum::<f64>() / n;
     let var = if x.len() > 1 { x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
     (mean, var.sqrt())
+}
+
+/// Rebuilds a trained policy from run directory `dir`: its env and policy from `config.toml`,
+/// the parameters from `policy.safetensors` (refused if they belong to another env or architecture).
+fn load_checkpoint(
+    dir: &std::path::Path,
+    env_arg: Option<&str>,
+    env_config_arg: Option<&std::path::Path>,
+) -> Result<(Box<dyn envs::Env>, Box<dyn controllers::Policy>, String), CliError> {
+    let file = agents::train::read_run_file(dir)?;
+    let id = file.run.env.clone();
+    if let Some(asked) = env_arg {
+        if asked != id {
+            return Err(CliError(format!("{}: this policy was trained on {id}; --env asks for {asked}", dir.display())));
+        }
+    }
+    let env_config = match env_config_arg {
+        Some(path) => Some(read_toml_table(path)?),
+        None => (!file.env.is_empty()).then(|| file.env.clone()),
+    };
+    let env = envs::make_with(&id, env_config.as_ref())?;
+    let policy_config = (!file.policy.is_empty()).then(|| file.policy.clone());
+    let mut policy = agents::make_policy(&file.run.policy, env.spec(), policy_config.as_ref())?;
+    let n_params = policy.parameters().map_or(0, |p| p.len());
+    let header = agents::checkpoint::PolicyHeader { env: id.clone(), policy: file.run.policy.clone(), n_params };
+    let params = agents::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?;
+    policy.set_parameters(&params)?;
+    Ok((env, policy, id))
 }

@@ -4,6 +4,7 @@ mod cli_error;
 mod eval;
 mod list;
 mod perf;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Measure env steps per second: one env on one thread, and a VecEnv on all cores.
     Perf(perf::PerfArgs),
+    /// Train a policy on an env with a learner; writes a run directory.
+    Train(train::TrainArgs),
 }
 
 fn main() {
@@ -32,6 +35,7 @@ fn main() {
         Command::List(args) => list::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Perf(args) => perf::run(args),
+        Command::Train(args) => train::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

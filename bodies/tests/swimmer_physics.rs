@@ -4,7 +4,7 @@ use bodies::fluid::InertiaBoxDrag;
 use bodies::soft_limit::SoftLimitParams;
 use bodies::swimmer::{Swimmer, SwimmerParams, SwimmerState};
 
-fn at_rest(n: usize, root: [f32; 3], joints: Vec<f32>) -> SwimmerState {
+fn at_rest(root: [f32; 3], joints: Vec<f32>) -> SwimmerState {
     SwimmerState { root, root_vel: [0.0; 3], joint_vels: vec![0.0; joints.len()], joints }
 }
 
@@ -14,7 +14,7 @@ fn coasting(direction: [f32; 2], k_formula: f64) {
     let params = SwimmerParams { physics_dt: 2.5e-4, solver_substeps: 1, ..SwimmerParams::with_links(3) };
     let mut s = Swimmer::new(params.clone()).unwrap();
     let v0 = 0.05_f64;
-    let mut state = at_rest(3, [0.0, 0.0, 0.0], vec![0.0, 0.0]);
+    let mut state = at_rest([0.0, 0.0, 0.0], vec![0.0, 0.0]);
     state.root_vel = [direction[0] * v0 as f32, direction[1] * v0 as f32, 0.0];
     s.set_state(&state);
     let steps_per_tenth = (0.1 / params.physics_dt).round() as usize;
@@ -57,7 +57,7 @@ fn joint_ranges_hold_under_full_torque() {
     for u in [1.0_f32, -1.0] {
         let mut s = Swimmer::new(SwimmerParams::with_links(6)).unwrap();
         let range = s.joint_range() as f64;
-        s.set_state(&at_rest(6, [0.0; 3], vec![0.0; 5]));
+        s.set_state(&at_rest([0.0; 3], vec![0.0; 5]));
         let mut max_overshoot = 0.0_f64;
         for _ in 0..400 {
             s.step(&[u; 5], 2);
@@ -90,7 +90,7 @@ fn joint_ranges_hold_under_full_torque() {
 #[test]
 fn nothing_moves_without_torque_or_velocity() {
     let mut s = Swimmer::new(SwimmerParams::with_links(6)).unwrap();
-    let start = at_rest(6, [0.3, -0.2, 1.1], vec![0.5, -0.4, 0.9, -1.0, 0.2]);
+    let start = at_rest([0.3, -0.2, 1.1], vec![0.5, -0.4, 0.9, -1.0, 0.2]);
     s.set_state(&start);
     s.step(&[0.0; 5], 200);
     let end = s.state();
@@ -143,7 +143,7 @@ fn mirrored_state_gives_mirrored_trajectory() {
 fn same_state_and_controls_give_the_same_trajectory_bit_for_bit() {
     let run = || {
         let mut s = Swimmer::new(SwimmerParams::with_links(7)).unwrap();
-        s.set_state(&at_rest(7, [0.0, 0.0, 0.7], vec![0.2, -0.1, 0.4, 0.3, -0.8, 0.5]));
+        s.set_state(&at_rest([0.0, 0.0, 0.7], vec![0.2, -0.1, 0.4, 0.3, -0.8, 0.5]));
         let mut trace = Vec::new();
         for step in 0..200 {
             let u: Vec<f32> = (0..6).map(|j| ((step * 7 + j * 3) % 11) as f32 / 5.0 - 1.0).collect();
@@ -163,7 +163,7 @@ fn any_n_from_three_builds_and_swims() {
         let mut s = Swimmer::new(SwimmerParams::with_links(n)).unwrap();
         assert_eq!(s.n_joints(), n - 1);
         assert!((s.joint_range() as f64 - 2.0 * std::f64::consts::PI / n as f64).abs() < 1e-6);
-        s.set_state(&at_rest(n, [0.0; 3], vec![0.0; n - 1]));
+        s.set_state(&at_rest([0.0; 3], vec![0.0; n - 1]));
         for step in 0..100 {
             let u: Vec<f32> = (0..n - 1).map(|j| ((step as f32) * 0.3 - j as f32).sin()).collect();
             s.step(&u, 2);

@@ -9,7 +9,7 @@ pub mod rollout;
 
 pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
-pub use policy::{Activity, ActivityKind, Policy, PolicyError};
+pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
 pub use rollout::{run_episode, Episode};
 
 use envs::{EnvSpec, Space};

@@ -1,6 +1,7 @@
 //! Env ids and their typed configurations: `make("Swimmer6-v0")`.
 
 use crate::env::{Env, EnvError};
+use crate::tasks::pendulum::{PendulumConfig, PendulumEnv};
 use crate::tasks::swimmer::{SwimmerConfig, SwimmerEnv};
 use crate::time_limit::TimeLimit;
 
@@ -17,12 +18,14 @@ pub struct EnvEntry {
 
 /// Every registered env, in a stable order.
 pub fn registry() -> Vec<EnvEntry> {
-    SWIMMER_LINKS
+    let mut entries: Vec<EnvEntry> = SWIMMER_LINKS
         .map(|n| EnvEntry {
             id: format!("Swimmer{n}-v0"),
             summary: format!("{n}-link swimmer in viscous fluid (dm_control), swim forward; {} hinges", n - 1),
         })
-        .collect()
+        .collect();
+    entries.push(EnvEntry { id: "Pendulum-v1".into(), summary: "Gymnasium's inverted pendulum swing-up (learners' test task)".into() });
+    entries
 }
 
 /// Every registered id.
@@ -48,6 +51,11 @@ pub fn make_with(id: &str, config: Option<&toml::Table>) -> Result<Box<dyn Env>,
         cfg.n_links = n;
         let max_steps = cfg.max_episode_steps;
         return Ok(Box::new(TimeLimit::new(SwimmerEnv::new(cfg)?, max_steps)));
+    }
+    if id == "Pendulum-v1" {
+        let cfg: PendulumConfig = parse_config(id, config)?;
+        let max_steps = cfg.max_episode_steps;
+        return Ok(Box::new(TimeLimit::new(PendulumEnv::new(cfg)?, max_steps)));
     }
     Err(EnvError::UnknownEnv { id: id.to_string(), valid: ids() })
 }

@@ -1,3 +1,4 @@
 //! One task per file, each with its doc table (observation, action, reward, termination, reset).
 
+pub mod pendulum;
 pub mod swimmer;

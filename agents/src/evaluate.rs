@@ -1,0 +1,33 @@
+//! Scoring a policy: episodes on given seeds, serially or in parallel.
+
+use controllers::{run_episode, Episode, Policy};
+use envs::Env;
+use rayon::prelude::*;
+
+use crate::run::{mean_std, TrainContext};
+use crate::{seeds, AgentError};
+
+/// One episode per seed, the policy reset with the episode's seed.
+pub fn episodes(env: &mut dyn Env, policy: &mut dyn Policy, seeds: &[u64]) -> Result<Vec<Episode>, AgentError> {
+    seeds.iter().map(|&s| Ok(run_episode(env, policy, s, |_| {})?)).collect()
+}
+
+/// Mean and sample std of the return of the policy with parameters `params` over `count`
+/// held-out seeds, one episode per task on `pool`.
+pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], count: usize) -> Result<(f64, f64), AgentError> {
+    let returns: Vec<Result<f64, AgentError>> = pool.install(|| {
+        (0..count)
+            .into_par_iter()
+            .map_init(
+                || ctx.make_env().and_then(|env| Ok((ctx.make_policy(env.spec())?, env))),
+                |built, k| {
+                    let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
+                    policy.set_parameters(params)?;
+                    Ok(run_episode(env.as_mut(), policy.as_mut(), seeds::eval_seed(k), |_| {})?.episode_return)
+                },
+            )
+            .collect()
+    });
+    let returns = returns.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(mean_std(&returns))
+}

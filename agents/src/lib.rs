@@ -1,0 +1,27 @@
+//! Learners. Each writes a run directory: `config.toml` (every hyperparameter), `metrics.csv`,
+//! `summary.json`, `policy.safetensors`, `checkpoint.safetensors` (resumable), and a learning
+//! curve (`learning_curve.png`/`.svg`).
+//!
+//! | agent | trains | file |
+//! |---|---|---|
+//! | `es` | any policy with a parameter vector (NCAP, MLP, travelling wave) | [`es`] |
+
+pub mod adam;
+pub mod checkpoint;
+pub mod es;
+pub mod evaluate;
+pub mod metrics;
+pub mod mlp;
+pub mod plot;
+pub mod policies;
+pub mod run;
+pub mod seeds;
+pub mod train;
+
+mod error;
+mod fsutil;
+
+pub use error::AgentError;
+pub use fsutil::write_atomic;
+pub use policies::{make_policy, POLICIES};
+pub use run::{Progress, RunSpec, Summary, TrainContext};

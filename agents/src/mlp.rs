@@ -1,0 +1,136 @@
+//! A deterministic MLP policy on a flat parameter vector: what evolution strategies train, and
+//! what runs a trained MLP at evaluation time (no autodiff needed to act).
+//!
+//! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2`, `h_k = act(W_k h_{k−1} + b_k)`,
+//! `h_0 = obs`. Parameters, layer by layer: `W` (out × in, row-major), then `b`.
+
+use controllers::{check_parameters, Policy, PolicyError};
+use envs::EnvSpec;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Normal};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Tanh,
+    Relu,
+}
+
+/// The MLP's architecture and initialisation (unknown keys are errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MlpConfig {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    /// Seed of the initial weights: `W ~ N(0, 1/fan_in)` (the output layer ×0.01), `b = 0`.
+    pub init_seed: u64,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        Self { hidden: vec![64, 64], activation: Activation::Tanh, init_seed: 0 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MlpPolicy {
+    sizes: Vec<usize>,
+    activation: Activation,
+    params: Vec<f32>,
+    low: Vec<f32>,
+    high: Vec<f32>,
+    buf_a: Vec<f32>,
+    buf_b: Vec<f32>,
+}
+
+impl MlpPolicy {
+    pub fn new(spec: &EnvSpec, config: &MlpConfig) -> Result<Self, PolicyError> {
+        let err = |message: String| PolicyError::Config { controller: "mlp".into(), message };
+        let Some(action_box) = spec.action_space.as_box() else {
+            return Err(PolicyError::Incompatible { controller: "mlp".into(), env: spec.id.clone(), reason: "discrete actions".into() });
+        };
+        if !action_box.is_bounded() {
+            return Err(PolicyError::Incompatible { controller: "mlp".into(), env: spec.id.clone(), reason: "unbounded actions".into() });
+        }
+        if let Some(w) = config.hidden.iter().find(|w| **w == 0 || **w > 4096) {
+            return Err(err(format!("hidden width {w}: expected 1..=4096")));
+        }
+        let mut sizes = vec![spec.obs_dim()];
+        sizes.extend(&config.hidden);
+        sizes.push(spec.act_dim());
+        let n: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let mut params = Vec::with_capacity(n);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.init_seed);
+        let layers = sizes.len() - 1;
+        for (k, w) in sizes.windows(2).enumerate() {
+            let scale = if k + 1 == layers { 0.01 } else { 1.0 };
+            let normal = Normal::new(0.0_f32, scale / (w[0] as f32).sqrt()).expect("positive std");
+            params.extend((0..w[0] * w[1]).map(|_| normal.sample(&mut rng)));
+            params.extend(std::iter::repeat_n(0.0, w[1]));
+        }
+        let widest = *sizes.iter().max().expect("non-empty");
+        Ok(Self {
+            sizes,
+            activation: config.activation,
+            params,
+            low: action_box.low.clone(),
+            high: action_box.high.clone(),
+            buf_a: vec![0.0; widest],
+            buf_b: vec![0.0; widest],
+        })
+    }
+
+    /// Layer widths, input first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+}
+
+impl Policy for MlpPolicy {
+    fn name(&self) -> &str {
+        "mlp"
+    }
+
+    fn reset(&mut self, _seed: Option<u64>) {}
+
+    fn act(&mut self, obs: &[f32], action: &mut [f32]) {
+        let layers = self.sizes.len() - 1;
+        self.buf_a[..obs.len()].copy_from_slice(obs);
+        let mut offset = 0;
+        for k in 0..layers {
+            let (n_in, n_out) = (self.sizes[k], self.sizes[k + 1]);
+            let w = &self.params[offset..offset + n_in * n_out];
+            let b = &self.params[offset + n_in * n_out..offset + n_in * n_out + n_out];
+            offset += n_in * n_out + n_out;
+            let (input, output) = (&self.buf_a[..n_in], &mut self.buf_b[..n_out]);
+            for (o, (row, bias)) in output.iter_mut().zip(w.chunks_exact(n_in).zip(b)) {
+                let z = row.iter().zip(input).map(|(a, x)| a * x).sum::<f32>() + bias;
+                *o = if k + 1 == layers {
+                    z.tanh()
+                } else {
+                    match self.activation {
+                        Activation::Tanh => z.tanh(),
+                        Activation::Relu => z.max(0.0),
+                    }
+                };
+            }
+            std::mem::swap(&mut self.buf_a, &mut self.buf_b);
+        }
+        for (i, a) in action.iter_mut().enumerate() {
+            *a = self.low[i] + (self.high[i] - self.low[i]) * (self.buf_a[i] + 1.0) * 0.5;
+        }
+    }
+
+    fn parameters(&self) -> Option<&[f32]> {
+        Some(&self.params)
+    }
+
+    fn set_parameters(&mut self, params: &[f32]) -> Result<(), PolicyError> {
+        check_parameters("mlp", self.params.len(), params)?;
+        self.params.copy_from_slice(params);
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+//! Policies a learner can train, by name: the controllers crate's parametric ones and the MLP.
+
+use controllers::Policy;
+use envs::EnvSpec;
+
+use crate::mlp::{MlpConfig, MlpPolicy};
+use crate::AgentError;
+
+/// Policy names the learners accept.
+pub const POLICIES: &[(&str, &str)] = &[
+    ("ncap", "NCAP circuit, 4 shared weights (swimmers); `ncap-unshared`, `ncap-unconstrained`, `ncap-random-init` too"),
+    ("mlp", "multilayer perceptron, tanh, hidden [64, 64] by default"),
+    ("travelling-wave", "open-loop travelling wave, parameters [A, T, φ]"),
+];
+
+/// Builds policy `name` for `spec`, its options from `config`.
+pub fn make_policy(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<Box<dyn Policy>, AgentError> {
+    if name == "mlp" {
+        let cfg: MlpConfig = match config {
+            None => MlpConfig::default(),
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", e.message())))?,
+        };
+        return Ok(Box::new(MlpPolicy::new(spec, &cfg)?));
+    }
+    Ok(controllers::make(name, spec, config)?)
+}

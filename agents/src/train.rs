@@ -1,0 +1,182 @@
+//! Starting, resuming and finishing a training run: the run directory and its `config.toml`.
+//!
+//! `config.toml` holds the whole run: `[run]` (env, policy, agent, budget, seed), then `[env]`,
+//! `[policy]` (the options given) and `[agent]` (every hyperparameter, defaults filled in).
+//! `nerve train --resume DIR` reads it back, so a resumed run is the same run.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::es::{self, EsConfig};
+use crate::fsutil::write_atomic;
+use crate::metrics::read_metrics;
+use crate::plot::{learning_curve, Series};
+use crate::run::{Progress, RunSpec, Summary, TrainContext};
+use crate::AgentError;
+
+/// Learners `nerve train` knows.
+pub const AGENTS: &[(&str, &str)] = &[("es", "OpenAI-ES: antithetic sampling, centred ranks, Adam; parallel population")];
+
+/// A learner's hyperparameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentConfig {
+    Es(EsConfig),
+}
+
+impl AgentConfig {
+    /// The defaults of `agent`, overridden key by key by `table` (unknown keys are errors).
+    pub fn parse(agent: &str, table: Option<&toml::Table>) -> Result<Self, AgentError> {
+        fn read<T: serde::de::DeserializeOwned + Default>(agent: &str, table: Option<&toml::Table>) -> Result<T, AgentError> {
+            match table {
+                None => Ok(T::default()),
+                Some(t) => toml::Value::Table(t.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| AgentError::invalid(format!("agent `{agent}`: invalid config: {}", e.message()))),
+            }
+        }
+        match agent {
+            "es" => {
+                let cfg: EsConfig = read(agent, table)?;
+                cfg.validate()?;
+                Ok(AgentConfig::Es(cfg))
+            }
+            _ => Err(AgentError::invalid(format!(
+                "unknown agent `{agent}`; available: {}",
+                AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    fn to_table(&self) -> toml::Table {
+        let value = match self {
+            AgentConfig::Es(c) => toml::Value::try_from(c),
+        };
+        match value {
+            Ok(toml::Value::Table(t)) => t,
+            _ => toml::Table::new(),
+        }
+    }
+}
+
+/// The contents of `config.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFile {
+    pub run: RunSpec,
+    #[serde(default)]
+    pub env: toml::Table,
+    #[serde(default)]
+    pub policy: toml::Table,
+    #[serde(default)]
+    pub agent: toml::Table,
+}
+
+/// A run ready to train.
+#[derive(Debug)]
+pub struct Prepared {
+    pub ctx: TrainContext,
+    pub agent: AgentConfig,
+    pub resume: bool,
+}
+
+fn non_empty(t: &toml::Table) -> Option<toml::Table> {
+    (!t.is_empty()).then(|| t.clone())
+}
+
+/// Creates a new run directory `dir` (which must not exist, or be empty) and its `config.toml`.
+/// The env, policy and agent are built once here, so bad options fail before anything is written.
+pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<&toml::Table>, dir: &Path, stop: Arc<AtomicBool>) -> Result<Prepared, AgentError> {
+    if run.steps == 0 {
+        return Err(AgentError::invalid("--steps 0: expected a budget of at least 1 env step"));
+    }
+    let agent_cfg = AgentConfig::parse(&run.agent, agent)?;
+    let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop };
+    let spec = ctx.make_env()?.spec().clone();
+    let policy_obj = ctx.make_policy(&spec)?;
+    check_pairing(&ctx.run.agent, &ctx.run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
+    if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
+        return Err(AgentError::invalid(format!(
+            "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
+    let file = RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table() };
+    let text = toml::to_string(&file).map_err(|e| AgentError::invalid(format!("config.toml: {e}")))?;
+    write_atomic(&dir.join("config.toml"), text.as_bytes())?;
+    Ok(Prepared { ctx, agent: agent_cfg, resume: false })
+}
+
+/// Reopens run directory `dir` to continue it; `steps` may raise the budget.
+pub fn resume(dir: &Path, steps: Option<u64>, stop: Arc<AtomicBool>) -> Result<Prepared, AgentError> {
+    let file = read_run_file(dir)?;
+    if !dir.join("checkpoint.safetensors").exists() {
+        return Err(AgentError::invalid(format!("{}: no checkpoint.safetensors to resume from", dir.display())));
+    }
+    let mut run = file.run.clone();
+    if let Some(s) = steps {
+        run.steps = s;
+    }
+    let agent = AgentConfig::parse(&run.agent, Some(&file.agent))?;
+    let ctx = TrainContext { run, env_config: non_empty(&file.env), policy_config: non_empty(&file.policy), dir: dir.to_path_buf(), stop };
+    if steps.is_some() {
+        let updated = RunFile { run: ctx.run.clone(), ..file };
+        let text = toml::to_string(&updated).map_err(|e| AgentError::invalid(format!("config.toml: {e}")))?;
+        write_atomic(&dir.join("config.toml"), text.as_bytes())?;
+    }
+    Ok(Prepared { ctx, agent, resume: true })
+}
+
+/// Reads `dir/config.toml`.
+pub fn read_run_file(dir: &Path) -> Result<RunFile, AgentError> {
+    let path = dir.join("config.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| AgentError::io(&path, e))?;
+    toml::from_str(&text).map_err(|e| AgentError::invalid(format!("{}: {}", path.display(), e.message())))
+}
+
+/// Refuses pairings that cannot work or would waste the budget.
+fn check_pairing(agent: &str, policy: &str, n_params: usize) -> Result<(), AgentError> {
+    if agent == "es" && n_params == 0 {
+        return Err(AgentError::invalid(format!("agent `es` trains policies with parameters; `{policy}` has none")));
+    }
+    Ok(())
+}
+
+/// Trains, then writes `summary.json` and the learning curve.
+pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
+    let summary = match &prepared.agent {
+        AgentConfig::Es(cfg) => es::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
+    };
+    let dir = &prepared.ctx.dir;
+    let json = serde_json::to_string_pretty(&summary).expect("plain struct");
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    plot_run(dir, &summary)?;
+    Ok(summary)
+}
+
+/// Draws `learning_curve.png`/`.svg` from `metrics.csv`.
+pub fn plot_run(dir: &Path, summary: &Summary) -> Result<(), AgentError> {
+    let (header, rows) = read_metrics(&dir.join("metrics.csv"))?;
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(x), Some(eval)) = (col("env_steps"), col("eval_return")) else {
+        return Ok(());
+    };
+    let mut series = vec![Series { label: "evaluation return", points: rows.iter().map(|r| (r[x], r[eval])).collect(), color: RGB_BLUE }];
+    if let Some(train) = col("return_mean") {
+        series.push(Series { label: "training return (population mean)", points: rows.iter().map(|r| (r[x], r[train])).collect(), color: RGB_ORANGE });
+    }
+    let title = format!("{} · {} · {} · seed {}", summary.env, summary.policy, summary.agent, summary.seed);
+    learning_curve(&dir.join("learning_curve"), &title, "episode return", &series)
+}
+
+const RGB_BLUE: plotters::style::RGBColor = plotters::style::RGBColor(31, 119, 180);
+const RGB_ORANGE: plotters::style::RGBColor = plotters::style::RGBColor(255, 127, 14);
+
+/// The default run directory: `results/runs/{env}-{policy}-{agent}-seed{seed}`.
+pub fn default_dir(run: &RunSpec) -> PathBuf {
+    PathBuf::from("results").join("runs").join(format!("{}-{}-{}-seed{}", run.env, run.policy, run.agent, run.seed))
+}

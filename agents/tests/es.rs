@@ -1,0 +1,137 @@
+//! OpenAI-ES end to end: it improves NCAP and an MLP on a short swimmer run, resumes exactly,
+//! and refuses bad input.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use agents::checkpoint::{load_policy, PolicyHeader};
+use agents::train::{self, AgentConfig};
+use agents::{evaluate, RunSpec, TrainContext};
+
+fn agent_table(text: &str) -> toml::Table {
+    text.parse().unwrap()
+}
+
+fn run_spec(policy: &str, steps: u64) -> RunSpec {
+    RunSpec { env: "Swimmer6-v0".into(), policy: policy.into(), agent: "es".into(), steps, seed: 7 }
+}
+
+/// Eval return of the policy's initial parameters, on the learner's held-out seeds.
+fn initial_eval(ctx: &TrainContext, episodes: usize) -> f64 {
+    let env = ctx.make_env().unwrap();
+    let policy = ctx.make_policy(env.spec()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    evaluate::parallel(&pool, ctx, policy.parameters().unwrap(), episodes).unwrap().0
+}
+
+const SMALL: &str = "population_pairs = 8\neval_episodes = 3";
+
+#[test]
+fn es_improves_ncap_on_a_short_swimmer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let prepared = train::start(run_spec("ncap", 48_000), Default::default(), Default::default(), Some(&agent_table(SMALL)), &dir.path().join("run"), Arc::new(AtomicBool::new(false))).unwrap();
+    let before = initial_eval(&prepared.ctx, 3);
+    let summary = train::run(&prepared, |_| {}).unwrap();
+    assert!(summary.completed && summary.iterations == 3 && summary.n_params == 4);
+    assert!(summary.final_eval_return > before + 5.0, "NCAP: {before:.1} → {:.1}", summary.final_eval_return);
+    for file in ["config.toml", "metrics.csv", "summary.json", "policy.safetensors", "checkpoint.safetensors", "learning_curve.png", "learning_curve.svg"] {
+        assert!(dir.path().join("run").join(file).exists(), "{file}");
+    }
+}
+
+#[test]
+fn es_improves_an_mlp_on_a_short_swimmer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let prepared = train::start(run_spec("mlp", 64_000), Default::default(), Default::default(), Some(&agent_table(SMALL)), &dir.path().join("run"), Arc::new(AtomicBool::new(false))).unwrap();
+    let before = initial_eval(&prepared.ctx, 3);
+    let summary = train::run(&prepared, |_| {}).unwrap();
+    assert!(summary.n_params > 5000);
+    assert!(summary.final_eval_return > before + 30.0, "MLP: {before:.1} → {:.1}", summary.final_eval_return);
+}
+
+#[test]
+fn a_resumed_run_retraces_the_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = || Arc::new(AtomicBool::new(false));
+    let table = agent_table("population_pairs = 4\neval_episodes = 2");
+    let whole = dir.path().join("whole");
+    let split = dir.path().join("split");
+    let p = train::start(run_spec("ncap", 24_000), Default::default(), Default::default(), Some(&table), &whole, stop()).unwrap();
+    train::run(&p, |_| {}).unwrap();
+    // The same run, interrupted after 2 of its 3 generations, then resumed with the full budget.
+    let p = train::start(run_spec("ncap", 16_000), Default::default(), Default::default(), Some(&table), &split, stop()).unwrap();
+    let first = train::run(&p, |_| {}).unwrap();
+    assert_eq!(first.iterations, 2);
+    let p = train::resume(&split, Some(24_000), stop()).unwrap();
+    let resumed = train::run(&p, |_| {}).unwrap();
+    assert_eq!(resumed.iterations, 3);
+    let strip_time = |path: std::path::PathBuf| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 2).map(|(_, c)| c).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(strip_time(whole.join("metrics.csv")), strip_time(split.join("metrics.csv")));
+    let header = PolicyHeader { env: "Swimmer6-v0".into(), policy: "ncap".into(), n_params: 4 };
+    assert_eq!(load_policy(&whole.join("policy.safetensors"), &header).unwrap(), load_policy(&split.join("policy.safetensors"), &header).unwrap());
+}
+
+#[test]
+fn a_stop_request_leaves_a_resumable_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let p = train::start(run_spec("ncap", 1_000_000), Default::default(), Default::default(), Some(&agent_table("population_pairs = 2\neval_episodes = 1")), &dir.path().join("run"), Arc::clone(&stop)).unwrap();
+    let summary = train::run(&p, |progress| {
+        if progress.iteration == 2 {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    })
+    .unwrap();
+    assert!(!summary.completed);
+    assert_eq!(summary.iterations, 2);
+    let p = train::resume(&dir.path().join("run"), Some(12_000), Arc::new(AtomicBool::new(false))).unwrap();
+    assert_eq!(train::run(&p, |_| {}).unwrap().iterations, 3);
+}
+
+#[test]
+fn bad_input_is_refused_with_a_reason_and_nothing_is_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = || Arc::new(AtomicBool::new(false));
+    let run_dir = dir.path().join("run");
+    let p = train::start(run_spec("ncap", 4_000), Default::default(), Default::default(), Some(&agent_table("population_pairs = 2\neval_episodes = 1")), &run_dir, stop()).unwrap();
+    train::run(&p, |_| {}).unwrap();
+    let before = std::fs::read(run_dir.join("policy.safetensors")).unwrap();
+
+    let err = train::start(run_spec("ncap", 4_000), Default::default(), Default::default(), None, &run_dir, stop()).unwrap_err().to_string();
+    assert!(err.contains("already exists") && err.contains("--resume"), "{err}");
+    assert_eq!(std::fs::read(run_dir.join("policy.safetensors")).unwrap(), before);
+
+    let err = train::start(run_spec("zero", 4_000), Default::default(), Default::default(), None, &dir.path().join("z"), stop()).unwrap_err().to_string();
+    assert!(err.contains("`zero` has none"), "{err}");
+    assert!(!dir.path().join("z").exists(), "nothing written for a refused run");
+    let err = AgentConfig::parse("es", Some(&agent_table("sigm = 0.1"))).unwrap_err().to_string();
+    assert!(err.contains("unknown field `sigm`") && err.contains("sigma"), "{err}");
+    let err = AgentConfig::parse("es", Some(&agent_table("sigma = -1.0"))).unwrap_err().to_string();
+    assert!(err.contains("`sigma` = -1"), "{err}");
+    let err = AgentConfig::parse("ppo2", None).unwrap_err().to_string();
+    assert!(err.contains("unknown agent `ppo2`"), "{err}");
+
+    // A checkpoint for another env or architecture, and a corrupt file.
+    let header = PolicyHeader { env: "Swimmer5-v0".into(), policy: "ncap".into(), n_params: 4 };
+    let err = load_policy(&run_dir.join("policy.safetensors"), &header).unwrap_err().to_string();
+    assert!(err.contains("trained on Swimmer6-v0, not Swimmer5-v0"), "{err}");
+    let header = PolicyHeader { env: "Swimmer6-v0".into(), policy: "ncap".into(), n_params: 15 };
+    let err = load_policy(&run_dir.join("policy.safetensors"), &header).unwrap_err().to_string();
+    assert!(err.contains("architecture differs"), "{err}");
+    let truncated = dir.path().join("truncated.safetensors");
+    std::fs::write(&truncated, &before[..before.len() - 3]).unwrap();
+    let header = PolicyHeader { env: "Swimmer6-v0".into(), policy: "ncap".into(), n_params: 4 };
+    let err = load_policy(&truncated, &header).unwrap_err().to_string();
+    assert!(err.contains("truncated or corrupt"), "{err}");
+    std::fs::write(&truncated, b"not a safetensors file at all").unwrap();
+    assert!(load_policy(&truncated, &header).unwrap_err().to_string().contains("truncated or corrupt"));
+
+    let err = train::resume(&dir.path().join("nowhere"), None, stop()).unwrap_err().to_string();
+    assert!(err.contains("config.toml"), "{err}");
+}
