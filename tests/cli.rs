@@ -7,8 +7,9 @@ fn nerve(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
+/// Writes `text` to a file in a directory of its own (tests run in parallel and clean up).
 fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("nerve-cli-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("nerve-cli-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -72,7 +73,9 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
     let (code, _, err) = nerve(&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--controller-config", bad_toml.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("bad.toml"), "{err}");
-    std::fs::remove_dir_all(bad_key.parent().unwrap()).unwrap();
+    for file in [bad_key, bad_toml] {
+        std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
 }
 
 #[test]
@@ -82,4 +85,35 @@ fn perf_reports_steps_per_second() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["single_env_steps_per_sec"].as_f64().unwrap() > 0.0);
     assert_eq!(v["vec_env"]["num_envs"], 2);
+}
+
+#[test]
+fn train_then_eval_the_checkpoint_then_resume() {
+    let dir = std::env::temp_dir().join(format!("nerve-cli-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = dir.join("run");
+    let cfg = temp_file("agent.toml", "[agent]\npopulation_pairs = 2\neval_episodes = 1\n");
+    let args = ["train", "--env", "Swimmer3-v0", "--policy", "ncap", "--agent", "es", "--steps", "4000", "--seed", "1"];
+    let (code, out, err) = nerve(&[&args[..], &["--config", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("population_pairs = 2") && out.contains("finished: 1 iterations, 4000 env steps"), "{out}");
+    let (code, out, err) = nerve(&["eval", "--checkpoint", run.to_str().unwrap(), "--episodes", "1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["env"], "Swimmer3-v0");
+    // The same command again would overwrite the run: refused.
+    let (code, _, err) = nerve(&[&args[..], &["--out", run.to_str().unwrap()]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, out, err) = nerve(&["train", "--resume", run.to_str().unwrap(), "--steps", "8000"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("finished: 2 iterations, 8000 env steps"), "{out}");
+    let (code, _, err) = nerve(&["eval", "--checkpoint", run.to_str().unwrap(), "--env", "Swimmer4-v0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("trained on Swimmer3-v0"), "{err}");
+    let (code, _, err) = nerve(&["train", "--env", "Swimmer3-v0", "--policy", "ncap", "--agent", "dqn", "--out", dir.join("x").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown agent `dqn`") && err.contains("cmaes"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(cfg.parent().unwrap()).ok();
 }

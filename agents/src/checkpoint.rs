@@ -109,3 +109,34 @@ pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<Vec<f32>, Age
     }
     Ok(params)
 }
+
+/// Writes a learner's resumable state: named f32 tensors plus its counters as JSON.
+pub fn save_learner(path: &Path, agent: &str, tensors: &[(&str, &[f32])], state_json: &str) -> Result<(), AgentError> {
+    let meta = HashMap::from([
+        ("format".to_string(), CHECKPOINT_FORMAT.to_string()),
+        ("agent".to_string(), agent.to_string()),
+        ("state".to_string(), state_json.to_string()),
+    ]);
+    save_tensors(path, tensors, meta)
+}
+
+/// Reads a learner's resumable state, refusing another learner's checkpoint.
+pub fn load_learner(path: &Path, agent: &str) -> Result<(HashMap<String, Vec<f32>>, String), AgentError> {
+    let (tensors, meta) = load_tensors(path)?;
+    let field = |k: &str| meta.get(k).cloned().unwrap_or_default();
+    if field("format") != CHECKPOINT_FORMAT {
+        return Err(AgentError::invalid(format!("{}: not a nerve checkpoint", path.display())));
+    }
+    if field("agent") != agent {
+        return Err(AgentError::invalid(format!("{}: a checkpoint of agent `{}`, not `{agent}`", path.display(), field("agent"))));
+    }
+    Ok((tensors, field("state")))
+}
+
+/// Removes tensor `name` of length `len` from a loaded checkpoint.
+pub fn take_tensor(tensors: &mut HashMap<String, Vec<f32>>, name: &str, len: usize, path: &Path) -> Result<Vec<f32>, AgentError> {
+    tensors
+        .remove(name)
+        .filter(|t| t.len() == len)
+        .ok_or_else(|| AgentError::invalid(format!("{}: tensor `{name}` missing or not {len} long", path.display())))
+}

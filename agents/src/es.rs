@@ -13,17 +13,15 @@
 //! Every random draw comes from the run seed and the generation number, so results do not
 //! depend on thread scheduling, and a resumed run retraces the uninterrupted one exactly.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::adam::{Adam, AdamConfig};
-use crate::checkpoint::{load_tensors, save_policy, save_tensors, PolicyHeader, CHECKPOINT_FORMAT};
+use crate::checkpoint::{load_learner, save_learner, save_policy, take_tensor, PolicyHeader};
 use crate::metrics::MetricsWriter;
 use crate::run::{mean_std, Progress, Summary, TrainContext};
 use crate::{evaluate, seeds, AgentError};
@@ -141,21 +139,11 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
     let metrics_path = ctx.dir.join("metrics.csv");
     let mut metrics = if resume {
-        let (mut tensors, meta) = load_tensors(&checkpoint_path)?;
-        let field = |k: &str| meta.get(k).cloned().unwrap_or_default();
-        if field("format") != CHECKPOINT_FORMAT || field("agent") != "es" {
-            return Err(AgentError::invalid(format!("{}: not an `es` checkpoint", checkpoint_path.display())));
-        }
-        let mut take = |name: &str| {
-            tensors
-                .remove(name)
-                .filter(|t| t.len() == n)
-                .ok_or_else(|| AgentError::invalid(format!("{}: `{name}` missing or not {n} long", checkpoint_path.display())))
-        };
-        theta = take("params")?;
-        adam.m = take("adam.m")?;
-        adam.v = take("adam.v")?;
-        state = serde_json::from_str(&field("state"))
+        let (mut tensors, state_json) = load_learner(&checkpoint_path, "es")?;
+        theta = take_tensor(&mut tensors, "params", n, &checkpoint_path)?;
+        adam.m = take_tensor(&mut tensors, "adam.m", n, &checkpoint_path)?;
+        adam.v = take_tensor(&mut tensors, "adam.v", n, &checkpoint_path)?;
+        state = serde_json::from_str(&state_json)
             .map_err(|e| AgentError::invalid(format!("{}: learner state unreadable: {e}", checkpoint_path.display())))?;
         adam.t = state.generation;
         MetricsWriter::resume(&metrics_path, COLUMNS, state.generation as usize)?
@@ -174,12 +162,8 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     let wall_before = state.wall_time_s;
 
     let save_checkpoint = |theta: &[f32], adam: &Adam, state: &EsState| -> Result<(), AgentError> {
-        let meta = HashMap::from([
-            ("format".to_string(), CHECKPOINT_FORMAT.to_string()),
-            ("agent".to_string(), "es".to_string()),
-            ("state".to_string(), serde_json::to_string(state).expect("plain struct")),
-        ]);
-        save_tensors(&checkpoint_path, &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], meta)?;
+        let state_json = serde_json::to_string(state).expect("plain struct");
+        save_learner(&checkpoint_path, "es", &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], &state_json)?;
         save_policy(&ctx.dir.join("policy.safetensors"), &header, theta)
     };
 
@@ -196,24 +180,13 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
             (0..cfg.episodes_per_member).map(|e| seeds::mix(ctx.run.seed, &[2, generation, e as u64])).collect();
 
         // 2. Score the 2P perturbed policies in parallel; member 2k is θ + σε_k, member 2k+1 is θ − σε_k.
-        let scores: Vec<Result<(f64, u64), AgentError>> = pool.install(|| {
-            (0..2 * pairs)
-                .into_par_iter()
-                .map_init(
-                    || ctx.make_env().and_then(|env| Ok((ctx.make_policy(env.spec())?, env))),
-                    |built, member| {
-                        let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
-                        let sign = if member % 2 == 0 { sigma } else { -sigma };
-                        let perturbed: Vec<f32> = theta.iter().zip(&noise[member / 2]).map(|(t, e)| t + sign * e).collect();
-                        policy.set_parameters(&perturbed)?;
-                        let episodes = evaluate::episodes(env.as_mut(), policy.as_mut(), &episode_seeds)?;
-                        let steps: u64 = episodes.iter().map(|e| e.length as u64).sum();
-                        Ok((episodes.iter().map(|e| e.episode_return).sum::<f64>() / episodes.len() as f64, steps))
-                    },
-                )
-                .collect()
-        });
-        let scores = scores.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let candidates: Vec<Vec<f32>> = (0..2 * pairs)
+            .map(|member| {
+                let sign = if member % 2 == 0 { sigma } else { -sigma };
+                theta.iter().zip(&noise[member / 2]).map(|(t, e)| t + sign * e).collect()
+            })
+            .collect();
+        let scores = evaluate::population(&pool, ctx, &candidates, &episode_seeds)?;
         let returns: Vec<f64> = scores.iter().map(|s| s.0).collect();
         state.env_steps += scores.iter().map(|s| s.1).sum::<u64>();
 

@@ -31,3 +31,30 @@ pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], co
     let returns = returns.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(mean_std(&returns))
 }
+
+/// Mean return and env steps of each candidate parameter vector, every candidate scored on the
+/// same `episode_seeds`, in parallel on `pool`. The result is in candidate order whatever the
+/// scheduling.
+pub fn population(
+    pool: &rayon::ThreadPool,
+    ctx: &TrainContext,
+    candidates: &[Vec<f32>],
+    episode_seeds: &[u64],
+) -> Result<Vec<(f64, u64)>, AgentError> {
+    let scores: Vec<Result<(f64, u64), AgentError>> = pool.install(|| {
+        candidates
+            .par_iter()
+            .map_init(
+                || ctx.make_env().and_then(|env| Ok((ctx.make_policy(env.spec())?, env))),
+                |built, params| {
+                    let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
+                    policy.set_parameters(params)?;
+                    let eps = episodes(env.as_mut(), policy.as_mut(), episode_seeds)?;
+                    let steps: u64 = eps.iter().map(|e| e.length as u64).sum();
+                    Ok((eps.iter().map(|e| e.episode_return).sum::<f64>() / eps.len() as f64, steps))
+                },
+            )
+            .collect()
+    });
+    scores.into_iter().collect()
+}

@@ -5,9 +5,11 @@
 //! | agent | trains | file |
 //! |---|---|---|
 //! | `es` | any policy with a parameter vector (NCAP, MLP, travelling wave) | [`es`] |
+//! | `cmaes` | low-dimensional parametric policies (NCAP, travelling wave) | [`cmaes`] |
 
 pub mod adam;
 pub mod checkpoint;
+pub mod cmaes;
 pub mod es;
 pub mod evaluate;
 pub mod metrics;

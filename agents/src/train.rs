@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cmaes::{self, CmaesConfig};
 use crate::es::{self, EsConfig};
 use crate::fsutil::write_atomic;
 use crate::metrics::read_metrics;
@@ -18,12 +19,16 @@ use crate::run::{Progress, RunSpec, Summary, TrainContext};
 use crate::AgentError;
 
 /// Learners `nerve train` knows.
-pub const AGENTS: &[(&str, &str)] = &[("es", "OpenAI-ES: antithetic sampling, centred ranks, Adam; parallel population")];
+pub const AGENTS: &[(&str, &str)] = &[
+    ("es", "OpenAI-ES: antithetic sampling, centred ranks, Adam; parallel population"),
+    ("cmaes", "CMA-ES for low-dimensional policies (≤ 1000 parameters unless opted in); parallel population"),
+];
 
 /// A learner's hyperparameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentConfig {
     Es(EsConfig),
+    Cmaes(CmaesConfig),
 }
 
 impl AgentConfig {
@@ -43,6 +48,11 @@ impl AgentConfig {
                 cfg.validate()?;
                 Ok(AgentConfig::Es(cfg))
             }
+            "cmaes" => {
+                let cfg: CmaesConfig = read(agent, table)?;
+                cfg.validate()?;
+                Ok(AgentConfig::Cmaes(cfg))
+            }
             _ => Err(AgentError::invalid(format!(
                 "unknown agent `{agent}`; available: {}",
                 AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
@@ -53,6 +63,7 @@ impl AgentConfig {
     fn to_table(&self) -> toml::Table {
         let value = match self {
             AgentConfig::Es(c) => toml::Value::try_from(c),
+            AgentConfig::Cmaes(c) => toml::Value::try_from(c),
         };
         match value {
             Ok(toml::Value::Table(t)) => t,
@@ -96,7 +107,7 @@ pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<
     let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop };
     let spec = ctx.make_env()?.spec().clone();
     let policy_obj = ctx.make_policy(&spec)?;
-    check_pairing(&ctx.run.agent, &ctx.run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
+    check_pairing(&agent_cfg, &ctx.run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
     if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
         return Err(AgentError::invalid(format!(
             "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
@@ -139,9 +150,16 @@ pub fn read_run_file(dir: &Path) -> Result<RunFile, AgentError> {
 }
 
 /// Refuses pairings that cannot work or would waste the budget.
-fn check_pairing(agent: &str, policy: &str, n_params: usize) -> Result<(), AgentError> {
-    if agent == "es" && n_params == 0 {
-        return Err(AgentError::invalid(format!("agent `es` trains policies with parameters; `{policy}` has none")));
+fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(), AgentError> {
+    let name = match agent {
+        AgentConfig::Es(_) => "es",
+        AgentConfig::Cmaes(_) => "cmaes",
+    };
+    if n_params == 0 {
+        return Err(AgentError::invalid(format!("agent `{name}` trains policies with parameters; `{policy}` has none")));
+    }
+    if let AgentConfig::Cmaes(cfg) = agent {
+        cfg.check_size(policy, n_params)?;
     }
     Ok(())
 }
@@ -150,6 +168,7 @@ fn check_pairing(agent: &str, policy: &str, n_params: usize) -> Result<(), Agent
 pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     let summary = match &prepared.agent {
         AgentConfig::Es(cfg) => es::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
+        AgentConfig::Cmaes(cfg) => cmaes::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
     };
     let dir = &prepared.ctx.dir;
     let json = serde_json::to_string_pretty(&summary).expect("plain struct");

@@ -1,5 +1,5 @@
-//! OpenAI-ES end to end: it improves NCAP and an MLP on a short swimmer run, resumes exactly,
-//! and refuses bad input.
+//! The evolution strategies end to end: they improve NCAP (and ES an MLP) on a short swimmer
+//! run, resume exactly, and refuse bad input.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -13,7 +13,11 @@ fn agent_table(text: &str) -> toml::Table {
 }
 
 fn run_spec(policy: &str, steps: u64) -> RunSpec {
-    RunSpec { env: "Swimmer6-v0".into(), policy: policy.into(), agent: "es".into(), steps, seed: 7 }
+    agent_run("es", policy, steps)
+}
+
+fn agent_run(agent: &str, policy: &str, steps: u64) -> RunSpec {
+    RunSpec { env: "Swimmer6-v0".into(), policy: policy.into(), agent: agent.into(), steps, seed: 7 }
 }
 
 /// Eval return of the policy's initial parameters, on the learner's held-out seeds.
@@ -49,20 +53,20 @@ fn es_improves_an_mlp_on_a_short_swimmer_run() {
     assert!(summary.final_eval_return > before + 30.0, "MLP: {before:.1} → {:.1}", summary.final_eval_return);
 }
 
-#[test]
-fn a_resumed_run_retraces_the_uninterrupted_one() {
+/// `agent` trained for 3 iterations of `steps_per_iteration` in one go, and interrupted after 2
+/// then resumed, writes the same metrics (but wall time) and the same policy.
+fn resumed_run_retraces_the_uninterrupted_one(agent: &str, table: &str, steps_per_iteration: u64) {
     let dir = tempfile::tempdir().unwrap();
     let stop = || Arc::new(AtomicBool::new(false));
-    let table = agent_table("population_pairs = 4\neval_episodes = 2");
+    let table = agent_table(table);
     let whole = dir.path().join("whole");
     let split = dir.path().join("split");
-    let p = train::start(run_spec("ncap", 24_000), Default::default(), Default::default(), Some(&table), &whole, stop()).unwrap();
+    let p = train::start(agent_run(agent, "ncap", 3 * steps_per_iteration), Default::default(), Default::default(), Some(&table), &whole, stop()).unwrap();
     train::run(&p, |_| {}).unwrap();
-    // The same run, interrupted after 2 of its 3 generations, then resumed with the full budget.
-    let p = train::start(run_spec("ncap", 16_000), Default::default(), Default::default(), Some(&table), &split, stop()).unwrap();
+    let p = train::start(agent_run(agent, "ncap", 2 * steps_per_iteration), Default::default(), Default::default(), Some(&table), &split, stop()).unwrap();
     let first = train::run(&p, |_| {}).unwrap();
     assert_eq!(first.iterations, 2);
-    let p = train::resume(&split, Some(24_000), stop()).unwrap();
+    let p = train::resume(&split, Some(3 * steps_per_iteration), stop()).unwrap();
     let resumed = train::run(&p, |_| {}).unwrap();
     assert_eq!(resumed.iterations, 3);
     let strip_time = |path: std::path::PathBuf| -> Vec<String> {
@@ -72,9 +76,42 @@ fn a_resumed_run_retraces_the_uninterrupted_one() {
             .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 2).map(|(_, c)| c).collect::<Vec<_>>().join(","))
             .collect()
     };
-    assert_eq!(strip_time(whole.join("metrics.csv")), strip_time(split.join("metrics.csv")));
+    assert_eq!(strip_time(whole.join("metrics.csv")), strip_time(split.join("metrics.csv")), "{agent}");
     let header = PolicyHeader { env: "Swimmer6-v0".into(), policy: "ncap".into(), n_params: 4 };
     assert_eq!(load_policy(&whole.join("policy.safetensors"), &header).unwrap(), load_policy(&split.join("policy.safetensors"), &header).unwrap());
+}
+
+#[test]
+fn a_resumed_es_run_retraces_the_uninterrupted_one() {
+    resumed_run_retraces_the_uninterrupted_one("es", "population_pairs = 4\neval_episodes = 2", 8_000);
+}
+
+#[test]
+fn a_resumed_cmaes_run_retraces_the_uninterrupted_one() {
+    resumed_run_retraces_the_uninterrupted_one("cmaes", "population_size = 6\neval_episodes = 2", 6_000);
+}
+
+#[test]
+fn cmaes_improves_ncap_on_a_short_swimmer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let prepared = train::start(agent_run("cmaes", "ncap", 40_000), Default::default(), Default::default(), Some(&agent_table("eval_episodes = 3")), &dir.path().join("run"), Arc::new(AtomicBool::new(false))).unwrap();
+    let before = initial_eval(&prepared.ctx, 3);
+    let summary = train::run(&prepared, |_| {}).unwrap();
+    assert_eq!(summary.iterations, 5, "λ = 4 + ⌊3 ln 4⌋ = 8 candidates of 1000 steps per generation");
+    assert!(summary.final_eval_return > before + 20.0, "NCAP: {before:.1} → {:.1}", summary.final_eval_return);
+}
+
+#[test]
+fn cmaes_refuses_a_large_mlp_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let stop = || Arc::new(AtomicBool::new(false));
+    let err = train::start(agent_run("cmaes", "mlp", 1000), Default::default(), Default::default(), None, &dir.path().join("a"), stop()).unwrap_err().to_string();
+    assert!(err.contains("6021×6021 covariance") && err.contains("allow_large"), "{err}");
+    assert!(!dir.path().join("a").exists());
+    let small: toml::Table = "hidden = [4]".parse().unwrap();
+    assert!(train::start(agent_run("cmaes", "mlp", 1000), Default::default(), small, None, &dir.path().join("b"), stop()).is_ok(), "a 4-unit MLP is small enough");
+    let big = agent_table("allow_large = true\npopulation_size = 2\neval_episodes = 1");
+    assert!(train::start(agent_run("cmaes", "mlp", 1000), Default::default(), Default::default(), Some(&big), &dir.path().join("c"), stop()).is_ok());
 }
 
 #[test]
