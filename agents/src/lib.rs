@@ -14,6 +14,7 @@ pub mod es;
 pub mod evaluate;
 pub mod metrics;
 pub mod mlp;
+pub mod ncap_module;
 pub mod plot;
 pub mod policies;
 pub mod run;

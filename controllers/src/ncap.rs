@@ -33,6 +33,122 @@ pub fn graded(x: f32) -> f32 {
     x.clamp(0.0, 1.0)
 }
 
+/// The arithmetic NCAP's equations use. The circuit is written once, in [`circuit`], over this
+/// trait; the controller runs it on `f32` ([`Plain`]), the gradient learners on autodiff
+/// tensors (a batch per signal), so the two can never drift apart.
+pub trait CircuitAlgebra {
+    /// A neuron's signal: one value, or one per sample of a batch.
+    type Signal;
+    /// A synaptic weight.
+    type Weight;
+    type Error;
+    /// `clamp(x, 0, 1)`, a graded neuron's output. (Autodiff convention: derivative 1 on the
+    /// closed interval [0, 1], as PyTorch's `clamp`.)
+    fn graded(&self, x: &Self::Signal) -> Result<Self::Signal, Self::Error>;
+    /// `c · x` for a constant `c`.
+    fn scale(&self, x: &Self::Signal, c: f64) -> Result<Self::Signal, Self::Error>;
+    /// `w · x`.
+    fn weigh(&self, w: &Self::Weight, x: &Self::Signal) -> Result<Self::Signal, Self::Error>;
+    fn add(&self, a: &Self::Signal, b: &Self::Signal) -> Result<Self::Signal, Self::Error>;
+    fn sub(&self, a: &Self::Signal, b: &Self::Signal) -> Result<Self::Signal, Self::Error>;
+    /// `max(w, 0)`: an excitatory synapse's sign constraint (autodiff: derivative 1 at w = 0).
+    fn excitatory(&self, w: &Self::Weight) -> Result<Self::Weight, Self::Error>;
+    /// `min(w, 0)`: an inhibitory synapse's sign constraint (autodiff: derivative 1 at w = 0).
+    fn inhibitory(&self, w: &Self::Weight) -> Result<Self::Weight, Self::Error>;
+}
+
+/// One hinge's synaptic weights (before the sign constraints).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HingeWeights<W> {
+    pub prop: W,
+    pub osc: W,
+    pub ipsi: W,
+    pub contra: W,
+}
+
+/// One hinge's neurons after a step, and its torque command `u = m_d − m_v`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HingeActivity<S> {
+    pub b_dorsal: S,
+    pub b_ventral: S,
+    pub m_dorsal: S,
+    pub m_ventral: S,
+    pub torque: S,
+}
+
+/// NCAP's equations, the one definition: hinge angles `q` (rad, head to tail), the hinge
+/// range (rad), the oscillator's (dorsal, ventral) drive, and each hinge's weights give each
+/// hinge's neurons and torque command. Written into `out` (cleared first).
+pub fn circuit<A: CircuitAlgebra>(
+    alg: &A,
+    q: &[A::Signal],
+    joint_range: f64,
+    oscillator: (&A::Signal, &A::Signal),
+    weights: &[HingeWeights<A::Weight>],
+    sign_constrained: bool,
+    out: &mut Vec<HingeActivity<A::Signal>>,
+) -> Result<(), A::Error> {
+    out.clear();
+    // Proprioception of the previous hinge: q_d = graded(q/range), q_v = graded(−q/range)
+    // (the normalised angle's clamp to [−1, 1] is subsumed by graded's clamp to [0, 1]).
+    let mut previous: Option<(A::Signal, A::Signal)> = None;
+    for (j, w) in weights.iter().enumerate() {
+        let constrained;
+        let w = if sign_constrained {
+            constrained = HingeWeights {
+                prop: alg.excitatory(&w.prop)?,
+                osc: alg.excitatory(&w.osc)?,
+                ipsi: alg.excitatory(&w.ipsi)?,
+                contra: alg.inhibitory(&w.contra)?,
+            };
+            &constrained
+        } else {
+            w
+        };
+        let (b_d, b_v) = match &previous {
+            None => (alg.graded(&alg.weigh(&w.osc, oscillator.0)?)?, alg.graded(&alg.weigh(&w.osc, oscillator.1)?)?),
+            Some((q_d, q_v)) => (alg.graded(&alg.weigh(&w.prop, q_d)?)?, alg.graded(&alg.weigh(&w.prop, q_v)?)?),
+        };
+        let m_d = alg.graded(&alg.add(&alg.weigh(&w.ipsi, &b_d)?, &alg.weigh(&w.contra, &b_v)?)?)?;
+        let m_v = alg.graded(&alg.add(&alg.weigh(&w.ipsi, &b_v)?, &alg.weigh(&w.contra, &b_d)?)?)?;
+        let torque = alg.sub(&m_d, &m_v)?;
+        previous = Some((alg.graded(&alg.scale(&q[j], 1.0 / joint_range)?)?, alg.graded(&alg.scale(&q[j], -1.0 / joint_range)?)?));
+        out.push(HingeActivity { b_dorsal: b_d, b_ventral: b_v, m_dorsal: m_d, m_ventral: m_v, torque });
+    }
+    Ok(())
+}
+
+/// [`CircuitAlgebra`] on plain `f32` numbers: the controller's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Plain;
+
+impl CircuitAlgebra for Plain {
+    type Signal = f32;
+    type Weight = f32;
+    type Error = std::convert::Infallible;
+    fn graded(&self, x: &f32) -> Result<f32, Self::Error> {
+        Ok(graded(*x))
+    }
+    fn scale(&self, x: &f32, c: f64) -> Result<f32, Self::Error> {
+        Ok(x * c as f32)
+    }
+    fn weigh(&self, w: &f32, x: &f32) -> Result<f32, Self::Error> {
+        Ok(w * x)
+    }
+    fn add(&self, a: &f32, b: &f32) -> Result<f32, Self::Error> {
+        Ok(a + b)
+    }
+    fn sub(&self, a: &f32, b: &f32) -> Result<f32, Self::Error> {
+        Ok(a - b)
+    }
+    fn excitatory(&self, w: &f32) -> Result<f32, Self::Error> {
+        Ok(w.max(0.0))
+    }
+    fn inhibitory(&self, w: &f32) -> Result<f32, Self::Error> {
+        Ok(w.min(0.0))
+    }
+}
+
 /// How NCAP's weights start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -80,15 +196,8 @@ pub struct Ncap {
     step: usize,
     activity: Vec<f32>,
     activity_labels: Vec<String>,
-}
-
-/// Weights of one hinge, after the sign constraints.
-#[derive(Debug, Clone, Copy)]
-struct HingeWeights {
-    prop: f32,
-    osc: f32,
-    ipsi: f32,
-    contra: f32,
+    weights: Vec<HingeWeights<f32>>,
+    hinges: Vec<HingeActivity<f32>>,
 }
 
 impl Ncap {
@@ -103,7 +212,7 @@ impl Ncap {
         if config.oscillator_period < 2 {
             return Err(err(format!("oscillator_period = {}: expected ≥ 2 control steps", config.oscillator_period)));
         }
-        let n_params = if config.shared { 4 } else { 1 + (n_joints - 1) + 2 * n_joints };
+        let n_params = n_parameters(n_joints, config.shared);
         // Sign of each parameter under the prior: +1 excitatory, −1 inhibitory.
         let signs: Vec<f32> = (0..n_params)
             .map(|k| {
@@ -147,6 +256,8 @@ impl Ncap {
             step: 0,
             activity: vec![0.0; 4 * n_joints],
             activity_labels,
+            weights: Vec::with_capacity(n_joints),
+            hinges: Vec::with_capacity(n_joints),
         })
     }
 
@@ -168,24 +279,29 @@ impl Ncap {
         }
     }
 
-    fn weights(&self, joint: usize) -> HingeWeights {
-        let n = self.n_joints;
-        let p = &self.params;
-        let raw = if self.config.shared {
-            HingeWeights { prop: p[0], osc: p[1], ipsi: p[2], contra: p[3] }
-        } else {
-            HingeWeights {
-                osc: p[0],
-                prop: if joint == 0 { 0.0 } else { p[joint] },
-                ipsi: p[n + joint],
-                contra: p[2 * n + joint],
-            }
-        };
-        if self.config.sign_constrained {
-            HingeWeights { prop: raw.prop.max(0.0), osc: raw.osc.max(0.0), ipsi: raw.ipsi.max(0.0), contra: raw.contra.min(0.0) }
-        } else {
-            raw
-        }
+    /// Each hinge's weights as stored (the sign constraints apply at use, in [`circuit`]).
+    pub fn hinge_weights(&self) -> Vec<HingeWeights<f32>> {
+        (0..self.n_joints).map(|j| hinge_weights(&self.params, self.n_joints, self.config.shared, j)).collect()
+    }
+}
+
+/// Hinge `joint`'s weights in a flat parameter vector (see [`Ncap`] for the layout).
+pub fn hinge_weights<W: Clone>(params: &[W], n_joints: usize, shared: bool, joint: usize) -> HingeWeights<W> {
+    if shared {
+        HingeWeights { prop: params[0].clone(), osc: params[1].clone(), ipsi: params[2].clone(), contra: params[3].clone() }
+    } else {
+        // Hinge 0 has no proprioceptive input: its w_prop is never used, so any weight serves.
+        let prop = if joint == 0 { params[0].clone() } else { params[joint].clone() };
+        HingeWeights { osc: params[0].clone(), prop, ipsi: params[n_joints + joint].clone(), contra: params[2 * n_joints + joint].clone() }
+    }
+}
+
+/// Number of parameters of NCAP with `n_joints` hinges.
+pub fn n_parameters(n_joints: usize, shared: bool) -> usize {
+    if shared {
+        4
+    } else {
+        1 + (n_joints - 1) + 2 * n_joints
     }
 }
 
@@ -202,17 +318,22 @@ impl Policy for Ncap {
     /// `obs` starts with the hinge angles (rad), head to tail, as the swimmer's does.
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
         let (osc_d, osc_v) = self.oscillator(self.step);
-        let mut prev = (0.0, 0.0);
+        self.weights.clear();
         for j in 0..self.n_joints {
-            let w = self.weights(j);
-            let (bd_in, bv_in) = if j == 0 { (w.osc * osc_d, w.osc * osc_v) } else { (w.prop * prev.0, w.prop * prev.1) };
-            let (b_d, b_v) = (graded(bd_in), graded(bv_in));
-            let m_d = graded(w.ipsi * b_d + w.contra * b_v);
-            let m_v = graded(w.ipsi * b_v + w.contra * b_d);
-            action[j] = m_d - m_v;
-            self.activity[4 * j..4 * j + 4].copy_from_slice(&[b_d, b_v, m_d, m_v]);
-            let x = (obs[j] / self.joint_range).clamp(-1.0, 1.0);
-            prev = (graded(x), graded(-x));
+            self.weights.push(hinge_weights(&self.params, self.n_joints, self.config.shared, j));
+        }
+        let Ok(()) = circuit(
+            &Plain,
+            &obs[..self.n_joints],
+            self.joint_range as f64,
+            (&osc_d, &osc_v),
+            &self.weights,
+            self.config.sign_constrained,
+            &mut self.hinges,
+        );
+        for (j, h) in self.hinges.iter().enumerate() {
+            action[j] = h.torque;
+            self.activity[4 * j..4 * j + 4].copy_from_slice(&[h.b_dorsal, h.b_ventral, h.m_dorsal, h.m_ventral]);
         }
         self.step += 1;
     }
