@@ -138,7 +138,6 @@ fn load_checkpoint(
     let mut policy = agents::make_policy(&file.run.policy, env.spec(), policy_config.as_ref())?;
     let n_params = policy.parameters().map_or(0, |p| p.len());
     let header = agents::checkpoint::PolicyHeader { env: id.clone(), policy: file.run.policy.clone(), n_params };
-    let params = agents::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?;
-    policy.set_parameters(&params)?;
+    agents::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?.apply(policy.as_mut())?;
     Ok((env, policy, id))
 }

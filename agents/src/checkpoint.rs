@@ -60,19 +60,40 @@ pub fn load_tensors(path: &Path) -> Result<(HashMap<String, Vec<f32>>, HashMap<S
     Ok((tensors, meta.metadata().clone().unwrap_or_default()))
 }
 
-/// Saves a policy's flat parameters.
-pub fn save_policy(path: &Path, header: &PolicyHeader, params: &[f32]) -> Result<(), AgentError> {
+/// Saves a policy: its flat parameters, and its buffers as tensors `buffer.NAME`.
+pub fn save_policy(path: &Path, header: &PolicyHeader, params: &[f32], buffers: &[(&str, Vec<f32>)]) -> Result<(), AgentError> {
     let meta = HashMap::from([
         ("format".to_string(), POLICY_FORMAT.to_string()),
         ("env".to_string(), header.env.clone()),
         ("policy".to_string(), header.policy.clone()),
         ("n_params".to_string(), params.len().to_string()),
     ]);
-    save_tensors(path, &[("params", params)], meta)
+    let names: Vec<String> = buffers.iter().map(|(n, _)| format!("buffer.{n}")).collect();
+    let mut tensors: Vec<(&str, &[f32])> = vec![("params", params)];
+    tensors.extend(names.iter().zip(buffers).map(|(n, (_, v))| (n.as_str(), v.as_slice())));
+    save_tensors(path, &tensors, meta)
 }
 
-/// Loads a policy's parameters, refusing a file made for another env or architecture.
-pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<Vec<f32>, AgentError> {
+/// A loaded policy: parameters and buffers (by name, without the `buffer.` prefix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedPolicy {
+    pub params: Vec<f32>,
+    pub buffers: Vec<(String, Vec<f32>)>,
+}
+
+impl LoadedPolicy {
+    /// Puts the parameters and buffers into `policy` (built with the same architecture).
+    pub fn apply(&self, policy: &mut dyn controllers::Policy) -> Result<(), AgentError> {
+        policy.set_parameters(&self.params)?;
+        for (name, values) in &self.buffers {
+            policy.set_buffer(name, values)?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a policy, refusing a file made for another env or architecture.
+pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<LoadedPolicy, AgentError> {
     let (mut tensors, meta) = load_tensors(path)?;
     let field = |k: &str| meta.get(k).cloned().unwrap_or_default();
     if field("format") != POLICY_FORMAT {
@@ -107,7 +128,10 @@ pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<Vec<f32>, Age
     if let Some(i) = params.iter().position(|p| !p.is_finite()) {
         return Err(AgentError::invalid(format!("{}: parameter {i} is not finite", path.display())));
     }
-    Ok(params)
+    let mut buffers: Vec<(String, Vec<f32>)> =
+        tensors.into_iter().filter_map(|(k, v)| k.strip_prefix("buffer.").map(|n| (n.to_string(), v))).collect();
+    buffers.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(LoadedPolicy { params, buffers })
 }
 
 /// Writes a learner's resumable state: named f32 tensors plus its counters as JSON.

@@ -248,7 +248,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
         let (ps, pc) = (to_f32(&dist.p_sigma), to_f32(&dist.p_c));
         let state_json = serde_json::to_string(state).expect("plain struct");
         save_learner(&checkpoint_path, "cmaes", &[("mean", &mean), ("cov", &cov), ("p_sigma", &ps), ("p_c", &pc)], &state_json)?;
-        save_policy(&ctx.dir.join("policy.safetensors"), &header, &mean)
+        save_policy(&ctx.dir.join("policy.safetensors"), &header, &mean, &[])
     };
 
     while state.env_steps < ctx.run.steps && !ctx.stop_requested() {
@@ -274,7 +274,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
         let done = state.env_steps >= ctx.run.steps || ctx.stop_requested();
         let mean_params = to_f32(&dist.mean);
         let eval = if state.generation % cfg.eval_interval == 0 || done {
-            let r = evaluate::parallel(&pool, ctx, &mean_params, cfg.eval_episodes)?;
+            let r = evaluate::parallel(&pool, ctx, &mean_params, &[], cfg.eval_episodes)?;
             state.best_eval = state.best_eval.max(r.0);
             state.last_eval = Some(r);
             Some(r)
@@ -302,7 +302,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
     save_checkpoint(&dist, &state)?;
     let (final_eval, final_std) = match state.last_eval {
         Some(e) => e,
-        None => evaluate::parallel(&pool, ctx, &to_f32(&dist.mean), cfg.eval_episodes)?,
+        None => evaluate::parallel(&pool, ctx, &to_f32(&dist.mean), &[], cfg.eval_episodes)?,
     };
     Ok(Summary {
         env: ctx.run.env.clone(),

@@ -164,7 +164,7 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     let save_checkpoint = |theta: &[f32], adam: &Adam, state: &EsState| -> Result<(), AgentError> {
         let state_json = serde_json::to_string(state).expect("plain struct");
         save_learner(&checkpoint_path, "es", &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], &state_json)?;
-        save_policy(&ctx.dir.join("policy.safetensors"), &header, theta)
+        save_policy(&ctx.dir.join("policy.safetensors"), &header, theta, &[])
     };
 
     while state.env_steps < ctx.run.steps && !ctx.stop_requested() {
@@ -207,7 +207,7 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
         // 5. Evaluate the unperturbed policy on held-out seeds.
         let done = state.env_steps >= ctx.run.steps || ctx.stop_requested();
         let eval = if state.generation % cfg.eval_interval == 0 || done {
-            let r = evaluate::parallel(&pool, ctx, &theta, cfg.eval_episodes)?;
+            let r = evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?;
             state.best_eval = state.best_eval.max(r.0);
             state.last_eval = Some(r);
             Some(r)
@@ -242,7 +242,7 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     save_checkpoint(&theta, &adam, &state)?;
     let (final_eval, final_std) = match state.last_eval {
         Some(e) => e,
-        None => evaluate::parallel(&pool, ctx, &theta, cfg.eval_episodes)?,
+        None => evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?,
     };
     Ok(Summary {
         env: ctx.run.env.clone(),

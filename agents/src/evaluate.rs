@@ -12,9 +12,9 @@ pub fn episodes(env: &mut dyn Env, policy: &mut dyn Policy, seeds: &[u64]) -> Re
     seeds.iter().map(|&s| Ok(run_episode(env, policy, s, |_| {})?)).collect()
 }
 
-/// Mean and sample std of the return of the policy with parameters `params` over `count`
-/// held-out seeds, one episode per task on `pool`.
-pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], count: usize) -> Result<(f64, f64), AgentError> {
+/// Mean and sample std of the return of the policy with parameters `params` (and `buffers`)
+/// over `count` held-out seeds, one episode per task on `pool`.
+pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], buffers: &[(&str, Vec<f32>)], count: usize) -> Result<(f64, f64), AgentError> {
     let returns: Vec<Result<f64, AgentError>> = pool.install(|| {
         (0..count)
             .into_par_iter()
@@ -23,6 +23,9 @@ pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], co
                 |built, k| {
                     let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
                     policy.set_parameters(params)?;
+                    for (name, values) in buffers {
+                        policy.set_buffer(name, values)?;
+                    }
                     Ok(run_episode(env.as_mut(), policy.as_mut(), seeds::eval_seed(k), |_| {})?.episode_return)
                 },
             )

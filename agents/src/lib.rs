@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `es` | any policy with a parameter vector (NCAP, MLP, travelling wave) | [`es`] |
 //! | `cmaes` | low-dimensional parametric policies (NCAP, travelling wave) | [`cmaes`] |
+//! | `ppo` | `mlp` and `ncap` (Gaussian policy, MLP critic) | [`ppo`] |
 
 pub mod adam;
 pub mod checkpoint;
@@ -15,8 +16,10 @@ pub mod evaluate;
 pub mod metrics;
 pub mod mlp;
 pub mod ncap_module;
+pub mod nn;
 pub mod plot;
 pub mod policies;
+pub mod ppo;
 pub mod run;
 pub mod seeds;
 pub mod train;

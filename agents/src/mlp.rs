@@ -2,7 +2,9 @@
 //! what runs a trained MLP at evaluation time (no autodiff needed to act).
 //!
 //! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2`, `h_k = act(W_k h_{k−1} + b_k)`,
-//! `h_0 = obs`. Parameters, layer by layer: `W` (out × in, row-major), then `b`.
+//! `h_0 = clip((obs − obs_mean)/obs_std, ±obs_clip)`. Parameters, layer by layer: `W`
+//! (out × in, row-major), then `b`. The observation normaliser (identity unless a learner set
+//! it) is carried as buffers `obs_mean`, `obs_std`, `obs_clip`.
 
 use controllers::{check_parameters, Policy, PolicyError};
 use envs::EnvSpec;
@@ -44,6 +46,9 @@ pub struct MlpPolicy {
     high: Vec<f32>,
     buf_a: Vec<f32>,
     buf_b: Vec<f32>,
+    obs_mean: Vec<f32>,
+    obs_std: Vec<f32>,
+    obs_clip: f32,
 }
 
 impl MlpPolicy {
@@ -80,6 +85,9 @@ impl MlpPolicy {
             high: action_box.high.clone(),
             buf_a: vec![0.0; widest],
             buf_b: vec![0.0; widest],
+            obs_mean: vec![0.0; spec.obs_dim()],
+            obs_std: vec![1.0; spec.obs_dim()],
+            obs_clip: f32::INFINITY,
         })
     }
 
@@ -98,7 +106,9 @@ impl Policy for MlpPolicy {
 
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
         let layers = self.sizes.len() - 1;
-        self.buf_a[..obs.len()].copy_from_slice(obs);
+        for (i, o) in obs.iter().enumerate() {
+            self.buf_a[i] = ((o - self.obs_mean[i]) / self.obs_std[i]).clamp(-self.obs_clip, self.obs_clip);
+        }
         let mut offset = 0;
         for k in 0..layers {
             let (n_in, n_out) = (self.sizes[k], self.sizes[k + 1]);
@@ -131,6 +141,26 @@ impl Policy for MlpPolicy {
     fn set_parameters(&mut self, params: &[f32]) -> Result<(), PolicyError> {
         check_parameters("mlp", self.params.len(), params)?;
         self.params.copy_from_slice(params);
+        Ok(())
+    }
+
+    fn buffers(&self) -> Vec<(&'static str, Vec<f32>)> {
+        vec![("obs_mean", self.obs_mean.clone()), ("obs_std", self.obs_std.clone()), ("obs_clip", vec![self.obs_clip])]
+    }
+
+    fn set_buffer(&mut self, name: &str, values: &[f32]) -> Result<(), PolicyError> {
+        let (target, positive): (&mut [f32], bool) = match name {
+            "obs_mean" => (&mut self.obs_mean, false),
+            "obs_std" => (&mut self.obs_std, true),
+            "obs_clip" => (std::slice::from_mut(&mut self.obs_clip), true),
+            _ => return Err(PolicyError::Config { controller: "mlp".into(), message: format!("has no buffer `{name}`") }),
+        };
+        check_parameters("mlp", target.len(), values)
+            .or_else(|e| if name == "obs_clip" && values.len() == 1 && values[0] == f32::INFINITY { Ok(()) } else { Err(e) })?;
+        if positive && values.iter().any(|v| *v <= 0.0) {
+            return Err(PolicyError::Config { controller: "mlp".into(), message: format!("buffer `{name}` must be > 0") });
+        }
+        target.copy_from_slice(values);
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cmaes::{self, CmaesConfig};
 use crate::es::{self, EsConfig};
+use crate::ppo::{self, PpoConfig};
 use crate::fsutil::write_atomic;
 use crate::metrics::read_metrics;
 use crate::plot::{learning_curve, Series};
@@ -22,6 +23,7 @@ use crate::AgentError;
 pub const AGENTS: &[(&str, &str)] = &[
     ("es", "OpenAI-ES: antithetic sampling, centred ranks, Adam; parallel population"),
     ("cmaes", "CMA-ES for low-dimensional policies (≤ 1000 parameters unless opted in); parallel population"),
+    ("ppo", "PPO (CleanRL's continuous-action PPO) for `mlp` and `ncap` policies on a VecEnv"),
 ];
 
 /// A learner's hyperparameters.
@@ -29,6 +31,7 @@ pub const AGENTS: &[(&str, &str)] = &[
 pub enum AgentConfig {
     Es(EsConfig),
     Cmaes(CmaesConfig),
+    Ppo(PpoConfig),
 }
 
 impl AgentConfig {
@@ -53,6 +56,11 @@ impl AgentConfig {
                 cfg.validate()?;
                 Ok(AgentConfig::Cmaes(cfg))
             }
+            "ppo" => {
+                let cfg: PpoConfig = read(agent, table)?;
+                cfg.validate()?;
+                Ok(AgentConfig::Ppo(cfg))
+            }
             _ => Err(AgentError::invalid(format!(
                 "unknown agent `{agent}`; available: {}",
                 AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
@@ -64,6 +72,7 @@ impl AgentConfig {
         let value = match self {
             AgentConfig::Es(c) => toml::Value::try_from(c),
             AgentConfig::Cmaes(c) => toml::Value::try_from(c),
+            AgentConfig::Ppo(c) => toml::Value::try_from(c),
         };
         match value {
             Ok(toml::Value::Table(t)) => t,
@@ -154,6 +163,12 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
     let name = match agent {
         AgentConfig::Es(_) => "es",
         AgentConfig::Cmaes(_) => "cmaes",
+        AgentConfig::Ppo(_) => {
+            if policy == "mlp" || policy.starts_with("ncap") {
+                return Ok(());
+            }
+            return Err(AgentError::invalid(format!("agent `ppo` trains `mlp` and `ncap` policies, not `{policy}`")));
+        }
     };
     if n_params == 0 {
         return Err(AgentError::invalid(format!("agent `{name}` trains policies with parameters; `{policy}` has none")));
@@ -169,6 +184,7 @@ pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Su
     let summary = match &prepared.agent {
         AgentConfig::Es(cfg) => es::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Cmaes(cfg) => cmaes::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
+        AgentConfig::Ppo(cfg) => ppo::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
     };
     let dir = &prepared.ctx.dir;
     let json = serde_json::to_string_pretty(&summary).expect("plain struct");

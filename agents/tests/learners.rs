@@ -25,7 +25,7 @@ fn initial_eval(ctx: &TrainContext, episodes: usize) -> f64 {
     let env = ctx.make_env().unwrap();
     let policy = ctx.make_policy(env.spec()).unwrap();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    evaluate::parallel(&pool, ctx, policy.parameters().unwrap(), episodes).unwrap().0
+    evaluate::parallel(&pool, ctx, policy.parameters().unwrap(), &[], episodes).unwrap().0
 }
 
 const SMALL: &str = "population_pairs = 8\neval_episodes = 3";

@@ -66,25 +66,36 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
             Ok(Box::new(TravellingWave::new(cfg, spec.dt as f32)?))
         }
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
-            let (Some(n_links), Some(range)) = (spec.attr("n_links"), spec.attr("joint_range")) else {
-                return Err(PolicyError::Incompatible {
-                    controller: name.into(),
-                    env: spec.id.clone(),
-                    reason: "NCAP drives a swimmer (Swimmer{N}-v0): the env has no `n_links`/`joint_range`".into(),
-                });
-            };
-            let mut cfg: NcapConfig = parse(name, config)?;
-            match name {
-                "ncap-unshared" => cfg.shared = false,
-                "ncap-unconstrained" => cfg.sign_constrained = false,
-                "ncap-random-init" => cfg.init = NcapInit::Random,
-                _ => {}
-            }
-            Ok(Box::new(Ncap::new(n_links as usize - 1, range as f32, cfg)?))
+            let (n_joints, range) = ncap_dimensions(name, spec)?;
+            Ok(Box::new(Ncap::new(n_joints, range, ncap_config(name, config)?)?))
         }
         _ => Err(PolicyError::UnknownController {
             name: name.to_string(),
             valid: CONTROLLERS.iter().map(|c| c.name.to_string()).collect(),
+        }),
+    }
+}
+
+/// NCAP's options for controller name `name` (a variant name sets its option) and a config table.
+pub fn ncap_config(name: &str, config: Option<&toml::Table>) -> Result<NcapConfig, PolicyError> {
+    let mut cfg: NcapConfig = parse(name, config)?;
+    match name {
+        "ncap-unshared" => cfg.shared = false,
+        "ncap-unconstrained" => cfg.sign_constrained = false,
+        "ncap-random-init" => cfg.init = NcapInit::Random,
+        _ => {}
+    }
+    Ok(cfg)
+}
+
+/// A swimmer's hinge count and range (rad), which NCAP needs; an error for any other env.
+pub fn ncap_dimensions(name: &str, spec: &EnvSpec) -> Result<(usize, f32), PolicyError> {
+    match (spec.attr("n_links"), spec.attr("joint_range")) {
+        (Some(n_links), Some(range)) => Ok((n_links as usize - 1, range as f32)),
+        _ => Err(PolicyError::Incompatible {
+            controller: name.into(),
+            env: spec.id.clone(),
+            reason: "NCAP drives a swimmer (Swimmer{N}-v0): the env has no `n_links`/`joint_range`".into(),
         }),
     }
 }

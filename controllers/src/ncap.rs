@@ -181,6 +181,16 @@ impl Default for NcapConfig {
     }
 }
 
+/// The square-wave oscillator's (dorsal, ventral) drive at control step `k` of a period of
+/// `period` steps: the first half dorsal, the second ventral.
+pub fn oscillator(period: usize, k: usize) -> (f32, f32) {
+    if k % period < period / 2 {
+        (1.0, 0.0)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
 /// The NCAP circuit for a swimmer with `n_joints` hinges.
 #[derive(Debug, Clone)]
 pub struct Ncap {
@@ -271,12 +281,12 @@ impl Ncap {
 
     /// The oscillator's (dorsal, ventral) drive at control step `k`.
     pub fn oscillator(&self, k: usize) -> (f32, f32) {
-        let period = self.config.oscillator_period;
-        if k % period < period / 2 {
-            (1.0, 0.0)
-        } else {
-            (0.0, 1.0)
-        }
+        oscillator(self.config.oscillator_period, k)
+    }
+
+    /// The hinge range (rad) that normalises proprioception.
+    pub fn joint_range(&self) -> f32 {
+        self.joint_range
     }
 
     /// Each hinge's weights as stored (the sign constraints apply at use, in [`circuit`]).

@@ -32,6 +32,17 @@ pub trait Policy: Send {
         Vec::new()
     }
 
+    /// Non-trainable state a trained policy carries besides its parameters (PyTorch's
+    /// "buffers"), e.g. an observation normaliser's mean and standard deviation.
+    fn buffers(&self) -> Vec<(&'static str, Vec<f32>)> {
+        Vec::new()
+    }
+
+    /// Sets buffer `name` (see [`Policy::buffers`]).
+    fn set_buffer(&mut self, name: &str, _values: &[f32]) -> Result<(), PolicyError> {
+        Err(PolicyError::Config { controller: self.name().to_string(), message: format!("has no buffer `{name}`") })
+    }
+
     /// Internal activity after the latest `act` (neuron outputs, spikes), for viewers and reports.
     fn activity(&self) -> Option<Activity<'_>> {
         None

@@ -1,0 +1,540 @@
+//! PPO (Schulman, Wolski, Dhariwal, Radford & Klimov, 2017), after CleanRL's
+//! `ppo_continuous_action.py`: a Gaussian policy with a state-independent learned log-std,
+//! GAE, the clipped surrogate objective, optional value clipping, advantage normalisation,
+//! observation and reward normalisation, minibatch epochs over a VecEnv rollout, global-norm
+//! gradient clipping and a linearly annealed learning rate.
+//!
+//! Actors: `mlp` (the mean is `low + (high − low)·(tanh(MLP(obs)) + 1)/2`, the architecture of
+//! [`crate::mlp::MlpPolicy`], which then runs the trained policy) and `ncap` (the mean is the
+//! NCAP circuit's torque command, [`crate::ncap_module::NcapModule`], on the raw hinge angles
+//! and each env's own oscillator phase). The critic is an MLP on normalised observations.
+//!
+//! Differences from CleanRL, each deliberate: truncated episodes are bootstrapped with the
+//! value of their final observation (as Stable-Baselines3 does), and every random draw comes
+//! from the run seed, the iteration and the draw's role.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use controllers::ncap::{oscillator, NcapConfig};
+use controllers::{Ncap, Policy};
+use envs::{AutoresetMode, VecEnv};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::metrics::MetricsWriter;
+use crate::mlp::{MlpConfig, MlpPolicy};
+use crate::ncap_module::NcapModule;
+use crate::nn::{clip_grad_norm, flatten, Adam, Mlp, RunningMeanStd};
+use crate::run::{mean_std, Progress, Summary, TrainContext};
+use crate::{evaluate, seeds, AgentError};
+
+/// PPO hyperparameters (CleanRL's defaults, unknown keys are errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PpoConfig {
+    /// Envs stepped in parallel.
+    pub num_envs: usize,
+    /// Steps per env per rollout; the batch is `num_envs × num_steps`.
+    pub num_steps: usize,
+    pub learning_rate: f64,
+    /// Anneal the learning rate linearly to 0 over the budget.
+    pub anneal_lr: bool,
+    pub gamma: f64,
+    pub gae_lambda: f64,
+    pub num_minibatches: usize,
+    pub update_epochs: usize,
+    pub norm_adv: bool,
+    pub clip_coef: f64,
+    pub clip_vloss: bool,
+    pub ent_coef: f64,
+    pub vf_coef: f64,
+    pub max_grad_norm: f64,
+    /// Stop an update's epochs early once the approximate KL exceeds this (0: never).
+    pub target_kl: f64,
+    pub adam_epsilon: f64,
+    /// The policy's initial log standard deviation.
+    pub init_log_std: f64,
+    pub normalize_obs: bool,
+    pub normalize_reward: bool,
+    pub clip_obs: f64,
+    pub clip_reward: f64,
+    /// Hidden widths of the critic.
+    pub critic_hidden: Vec<usize>,
+    /// Episodes on held-out seeds per evaluation of the deterministic policy.
+    pub eval_episodes: usize,
+    /// Evaluate every this many iterations (and at the end).
+    pub eval_interval: u64,
+    /// Threads stepping the envs (0: all cores).
+    pub threads: usize,
+}
+
+impl Default for PpoConfig {
+    fn default() -> Self {
+        Self {
+            num_envs: 8,
+            num_steps: 256,
+            learning_rate: 3e-4,
+            anneal_lr: true,
+            gamma: 0.99,
+            gae_lambda: 0.95,
+            num_minibatches: 32,
+            update_epochs: 10,
+            norm_adv: true,
+            clip_coef: 0.2,
+            clip_vloss: true,
+            ent_coef: 0.0,
+            vf_coef: 0.5,
+            max_grad_norm: 0.5,
+            target_kl: 0.0,
+            adam_epsilon: 1e-5,
+            init_log_std: 0.0,
+            normalize_obs: true,
+            normalize_reward: true,
+            clip_obs: 10.0,
+            clip_reward: 10.0,
+            critic_hidden: vec![64, 64],
+            eval_episodes: 5,
+            eval_interval: 5,
+            threads: 0,
+        }
+    }
+}
+
+impl PpoConfig {
+    pub fn validate(&self) -> Result<(), AgentError> {
+        let bad = |k: &str, v: String, want: &str| Err(AgentError::invalid(format!("agent `ppo`: `{k}` = {v}: expected {want}")));
+        if self.num_envs == 0 || self.num_steps == 0 || self.update_epochs == 0 || self.eval_episodes == 0 || self.eval_interval == 0 {
+            return Err(AgentError::invalid("agent `ppo`: num_envs, num_steps, update_epochs, eval_episodes and eval_interval must be ≥ 1"));
+        }
+        let batch = self.num_envs * self.num_steps;
+        if self.num_minibatches == 0 || batch % self.num_minibatches != 0 {
+            return bad("num_minibatches", self.num_minibatches.to_string(), &format!("a divisor of the batch num_envs × num_steps = {batch}"));
+        }
+        for (k, v) in [("gamma", self.gamma), ("gae_lambda", self.gae_lambda)] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(k, v.to_string(), "a number in [0, 1]");
+            }
+        }
+        for (k, v) in [("learning_rate", self.learning_rate), ("clip_coef", self.clip_coef), ("max_grad_norm", self.max_grad_norm)] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(k, v.to_string(), "a number > 0");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Columns of `metrics.csv`.
+pub const COLUMNS: &[&str] = &[
+    "iteration",
+    "env_steps",
+    "wall_time_s",
+    "episode_return",
+    "episodes",
+    "eval_return",
+    "eval_return_std",
+    "policy_loss",
+    "value_loss",
+    "entropy",
+    "approx_kl",
+    "clip_fraction",
+    "explained_variance",
+    "learning_rate",
+];
+
+/// The policy's mean: an MLP squashed into the action box, or the NCAP circuit.
+enum Actor {
+    Mlp { net: Mlp, config: MlpConfig, low: Tensor, half_range: Tensor },
+    Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
+}
+
+impl Actor {
+    fn mean(&self, obs_norm: &Tensor, obs_raw: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Actor::Mlp { net, low, half_range, .. } => (net.forward(obs_norm)?.tanh()? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
+            Actor::Ncap { module, n_joints, .. } => module.forward(&obs_raw.narrow(1, 0, *n_joints)?, osc_d, osc_v),
+        }
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        match self {
+            Actor::Mlp { net, .. } => net.vars(),
+            Actor::Ncap { module, .. } => module.vars().to_vec(),
+        }
+    }
+}
+
+fn candle_err(e: candle_core::Error) -> AgentError {
+    AgentError::invalid(format!("tensor computation: {e}"))
+}
+
+/// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with PPO.
+pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
+    cfg.validate()?;
+    if resume {
+        return Err(AgentError::invalid(
+            "agent `ppo` cannot resume yet: its rollouts span episodes, and continuing one exactly needs each env's mid-episode state, \
+             which envs do not snapshot yet; start a new run",
+        ));
+    }
+    let dev = Device::Cpu;
+    let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
+    let mut venv = VecEnv::make(&ctx.run.env, cfg.num_envs, ctx.env_config.as_ref(), AutoresetMode::SameStep)?.with_threads(threads)?;
+    let spec = venv.spec().clone();
+    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()) else {
+        return Err(AgentError::invalid(format!("agent `ppo` needs a bounded Box action space; {} has none", spec.id)));
+    };
+    let (d, a, n) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs);
+    let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[10]));
+    let policy_table = ctx.policy_config.as_ref();
+    let e = candle_err;
+
+    // Actor, log-std and critic.
+    let actor = match ctx.run.policy.as_str() {
+        "mlp" => {
+            let config: MlpConfig = match policy_table {
+                None => MlpConfig::default(),
+                Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
+            };
+            let mut sizes = vec![d];
+            sizes.extend(&config.hidden);
+            sizes.push(a);
+            let net = Mlp::new(&sizes, config.activation, 0.01, &mut init_rng, &dev).map_err(e)?;
+            let half: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
+            let low = Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?;
+            Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&half, a, &dev).map_err(e)? }
+        }
+        name if name.starts_with("ncap") => {
+            let config = controllers::ncap_config(name, policy_table)?;
+            let (n_joints, range) = controllers::ncap_dimensions(name, &spec)?;
+            let init = Ncap::new(n_joints, range, config.clone())?.parameters().map(|p| p.to_vec()).unwrap_or_default();
+            let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev).map_err(e)?;
+            Actor::Ncap { module, config, n_joints, range }
+        }
+        other => return Err(AgentError::invalid(format!("agent `ppo` trains `mlp` or `ncap` policies, not `{other}`"))),
+    };
+    let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, a, &dev).map_err(e)?).map_err(e)?;
+    let mut critic_sizes = vec![d];
+    critic_sizes.extend(&cfg.critic_hidden);
+    critic_sizes.push(1);
+    let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, &mut init_rng, &dev).map_err(e)?;
+    let mut all_vars = actor.vars();
+    all_vars.push(log_std.clone());
+    all_vars.extend(critic.vars());
+    let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
+    let n_params: usize = actor.vars().iter().map(|v| v.elem_count()).sum();
+    let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
+
+    let mut obs_rms = RunningMeanStd::new(d);
+    let mut ret_rms = RunningMeanStd::new(1);
+    let mut discounted = vec![0.0_f64; n];
+    let mut episode_step = vec![0usize; n];
+    let period = match &actor {
+        Actor::Ncap { config, .. } => config.oscillator_period,
+        Actor::Mlp { .. } => 60,
+    };
+    let batch = n * cfg.num_steps;
+    let minibatch = batch / cfg.num_minibatches;
+    let iterations = ctx.run.steps.div_ceil(batch as u64).max(1);
+    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
+    let eval_pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
+
+    // Normalise observations as Gymnasium's NormalizeObservation: update, then scale and clip.
+    let normalize = |rms: &RunningMeanStd, raw: &[f32]| -> Vec<f32> {
+        if !cfg.normalize_obs {
+            return raw.to_vec();
+        }
+        let std = rms.std();
+        raw.iter()
+            .enumerate()
+            .map(|(k, &x)| (((x as f64 - rms.mean[k % d]) / std[k % d]).clamp(-cfg.clip_obs, cfg.clip_obs)) as f32)
+            .collect()
+    };
+    let osc_tensors = |steps: &[usize]| -> candle_core::Result<(Tensor, Tensor)> {
+        let (od, ov): (Vec<f32>, Vec<f32>) = steps.iter().map(|&k| oscillator(period, k)).unzip();
+        Ok((Tensor::from_vec(od, steps.len(), &dev)?, Tensor::from_vec(ov, steps.len(), &dev)?))
+    };
+    // The deterministic policy for evaluation and for `policy.safetensors`.
+    let eval_policy = |actor: &Actor, obs_rms: &RunningMeanStd| -> Result<(Box<dyn Policy>, Vec<f32>, Vec<(&'static str, Vec<f32>)>), AgentError> {
+        match actor {
+            Actor::Mlp { net, config, .. } => {
+                let mut p = MlpPolicy::new(&spec, config)?;
+                let flat = net.flat().map_err(e)?;
+                p.set_parameters(&flat)?;
+                if cfg.normalize_obs {
+                    let mean: Vec<f32> = obs_rms.mean.iter().map(|&m| m as f32).collect();
+                    let std: Vec<f32> = obs_rms.std().iter().map(|&s| s as f32).collect();
+                    p.set_buffer("obs_mean", &mean)?;
+                    p.set_buffer("obs_std", &std)?;
+                    p.set_buffer("obs_clip", &[cfg.clip_obs as f32])?;
+                }
+                let buffers = p.buffers();
+                Ok((Box::new(p), flat, buffers))
+            }
+            Actor::Ncap { module, config, n_joints, range } => {
+                let mut p = Ncap::new(*n_joints, *range, config.clone())?;
+                let flat = module.flat_parameters().map_err(e)?;
+                p.set_parameters(&flat)?;
+                Ok((Box::new(p), flat, Vec::new()))
+            }
+        }
+    };
+    let evaluate_now = |actor: &Actor, obs_rms: &RunningMeanStd| -> Result<(f64, f64), AgentError> {
+        let (_, flat, buffers) = eval_policy(actor, obs_rms)?;
+        evaluate::parallel(&eval_pool, ctx, &flat, &buffers, cfg.eval_episodes)
+    };
+
+    venv.reset(Some(seeds::mix(ctx.run.seed, &[11])))?;
+    let started = Instant::now();
+    let (mut env_steps, mut best_eval, mut last_eval) = (0u64, f64::NEG_INFINITY, None);
+    let mut iteration = 0u64;
+    while iteration < iterations && !ctx.stop_requested() {
+        iteration += 1;
+        if cfg.anneal_lr {
+            adam.learning_rate = cfg.learning_rate * (1.0 - (iteration - 1) as f64 / iterations as f64);
+        }
+        // ---- Rollout ----
+        let mut noise_rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[12, iteration]));
+        let (mut b_obs, mut b_raw, mut b_steps) = (Vec::with_capacity(batch * d), Vec::with_capacity(batch * d), Vec::with_capacity(batch));
+        let (mut b_act, mut b_logp, mut b_val) = (Vec::with_capacity(batch * a), Vec::with_capacity(batch), Vec::with_capacity(batch));
+        let (mut b_rew, mut b_done) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
+        let mut finished = Vec::new();
+        let std: Vec<f32> = log_std.exp().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+        let log_std_sum: f64 = std.iter().map(|s| (*s as f64).ln()).sum();
+        for _ in 0..cfg.num_steps {
+            let raw = venv.observations().to_vec();
+            if cfg.normalize_obs {
+                obs_rms.update(&raw);
+            }
+            let obs = normalize(&obs_rms, &raw);
+            let obs_t = Tensor::from_slice(&obs, (n, d), &dev).map_err(e)?;
+            let raw_t = Tensor::from_slice(&raw, (n, d), &dev).map_err(e)?;
+            let (od, ov) = osc_tensors(&episode_step).map_err(e)?;
+            let mean = actor.mean(&obs_t, &raw_t, &od, &ov).map_err(e)?.to_vec2::<f32>().map_err(e)?;
+            let values = critic.forward(&obs_t).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+            let mut actions = vec![0.0_f32; n * a];
+            for i in 0..n {
+                let mut logp = -log_std_sum - 0.5 * a as f64 * (2.0 * std::f64::consts::PI).ln();
+                for j in 0..a {
+                    let eps: f32 = StandardNormal.sample(&mut noise_rng);
+                    actions[i * a + j] = mean[i][j] + std[j] * eps;
+                    logp -= 0.5 * (eps as f64).powi(2);
+                }
+                b_logp.push(logp as f32);
+            }
+            let mut clipped = actions.clone();
+            for chunk in clipped.chunks_mut(a) {
+                action_box.clip(chunk);
+            }
+            venv.step(&clipped)?;
+            finished.extend(venv.drain_episodes());
+            // Rewards: normalised as Gymnasium's NormalizeReward (by the std of the discounted
+            // return), then truncated episodes bootstrapped from their final observation's value
+            // (already in the critic's, i.e. normalised, units).
+            let dones: Vec<bool> = (0..n).map(|i| venv.terminated()[i] || venv.truncated()[i]).collect();
+            let mut rewards: Vec<f64> = venv.rewards().to_vec();
+            if cfg.normalize_reward {
+                for i in 0..n {
+                    discounted[i] = discounted[i] * cfg.gamma + rewards[i];
+                }
+                ret_rms.update(&discounted.iter().map(|&x| x as f32).collect::<Vec<_>>());
+                let scale = ret_rms.std()[0];
+                for (i, r) in rewards.iter_mut().enumerate() {
+                    *r = (*r / scale).clamp(-cfg.clip_reward, cfg.clip_reward);
+                    if dones[i] {
+                        discounted[i] = 0.0;
+                    }
+                }
+            }
+            let truncated: Vec<usize> = (0..n).filter(|&i| venv.truncated()[i] && !venv.terminated()[i]).collect();
+            if !truncated.is_empty() {
+                let finals: Vec<f32> = truncated.iter().flat_map(|&i| normalize(&obs_rms, &venv.final_observations()[i * d..(i + 1) * d])).collect();
+                let finals = Tensor::from_vec(finals, (truncated.len(), d), &dev).map_err(e)?;
+                let v = critic.forward(&finals).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+                for (k, &i) in truncated.iter().enumerate() {
+                    rewards[i] += cfg.gamma * v[k] as f64;
+                }
+            }
+            b_obs.extend_from_slice(&obs);
+            b_raw.extend_from_slice(&raw);
+            b_steps.extend_from_slice(&episode_step);
+            b_act.extend_from_slice(&actions);
+            b_val.extend_from_slice(&values);
+            b_rew.extend(rewards.iter().map(|&r| r as f32));
+            b_done.extend(dones.iter().map(|&x| if x { 1.0_f32 } else { 0.0 }));
+            for i in 0..n {
+                episode_step[i] = if dones[i] { 0 } else { episode_step[i] + 1 };
+            }
+        }
+        env_steps += batch as u64;
+
+        // ---- GAE ----
+        let raw = venv.observations().to_vec();
+        let next_obs = Tensor::from_vec(normalize(&obs_rms, &raw), (n, d), &dev).map_err(e)?;
+        let next_value = critic.forward(&next_obs).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+        let mut advantages = vec![0.0_f32; batch];
+        let mut last_gae = vec![0.0_f32; n];
+        for t in (0..cfg.num_steps).rev() {
+            for i in 0..n {
+                let k = t * n + i;
+                let not_done = 1.0 - b_done[k];
+                let next_v = if t + 1 == cfg.num_steps { next_value[i] } else { b_val[k + n] };
+                let delta = b_rew[k] + cfg.gamma as f32 * next_v * not_done - b_val[k];
+                last_gae[i] = delta + (cfg.gamma * cfg.gae_lambda) as f32 * not_done * last_gae[i];
+                advantages[k] = last_gae[i];
+            }
+        }
+        let returns: Vec<f32> = advantages.iter().zip(&b_val).map(|(adv, v)| adv + v).collect();
+
+        // ---- Update ----
+        let t_obs = Tensor::from_vec(b_obs, (batch, d), &dev).map_err(e)?;
+        let t_raw = Tensor::from_vec(b_raw, (batch, d), &dev).map_err(e)?;
+        let (t_od, t_ov) = osc_tensors(&b_steps).map_err(e)?;
+        let t_act = Tensor::from_vec(b_act, (batch, a), &dev).map_err(e)?;
+        let t_logp = Tensor::from_vec(b_logp, batch, &dev).map_err(e)?;
+        let t_adv = Tensor::from_vec(advantages, batch, &dev).map_err(e)?;
+        let t_ret = Tensor::from_vec(returns.clone(), batch, &dev).map_err(e)?;
+        let t_val = Tensor::from_vec(b_val.clone(), batch, &dev).map_err(e)?;
+        let (mut pg_losses, mut v_losses, mut entropies, mut kls, mut clipfracs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut order: Vec<u32> = (0..batch as u32).collect();
+        'epochs: for epoch in 0..cfg.update_epochs {
+            let mut shuffle = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[13, iteration, epoch as u64]));
+            for k in (1..batch).rev() {
+                order.swap(k, shuffle.random_range(0..=k));
+            }
+            for start in (0..batch).step_by(minibatch) {
+                let idx = Tensor::from_slice(&order[start..start + minibatch], minibatch, &dev).map_err(e)?;
+                let pick = |t: &Tensor| t.index_select(&idx, 0);
+                let (obs, raw, od, ov) = (pick(&t_obs).map_err(e)?, pick(&t_raw).map_err(e)?, pick(&t_od).map_err(e)?, pick(&t_ov).map_err(e)?);
+                let (act, old_logp, adv, ret, old_v) = (pick(&t_act).map_err(e)?, pick(&t_logp).map_err(e)?, pick(&t_adv).map_err(e)?, pick(&t_ret).map_err(e)?, pick(&t_val).map_err(e)?);
+                let losses = (|| -> candle_core::Result<(Tensor, f32, f32, f32, f32, f32)> {
+                    let mean = actor.mean(&obs, &raw, &od, &ov)?;
+                    let z = act.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
+                    let log_2pi = (2.0 * std::f64::consts::PI).ln();
+                    let new_logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(minibatch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;
+                    let entropy = (log_std.sum_all()? + a as f64 * (0.5 + 0.5 * log_2pi))?;
+                    let log_ratio = (&new_logp - &old_logp)?;
+                    let ratio = log_ratio.exp()?;
+                    let approx_kl = ((&ratio - 1.0)? - &log_ratio)?.mean_all()?.to_scalar::<f32>()?;
+                    let clipfrac = (&ratio - 1.0)?.abs()?.gt(cfg.clip_coef)?.to_dtype(DType::F32)?.mean_all()?.to_scalar::<f32>()?;
+                    let adv = if cfg.norm_adv {
+                        let m = adv.mean_all()?;
+                        let s = adv.broadcast_sub(&m)?.sqr()?.mean_all()?.affine(minibatch as f64 / (minibatch as f64 - 1.0).max(1.0), 0.0)?.sqrt()?;
+                        adv.broadcast_sub(&m)?.broadcast_div(&(s + 1e-8)?)?
+                    } else {
+                        adv.clone()
+                    };
+                    let pg1 = (adv.neg()? * &ratio)?;
+                    let pg2 = (adv.neg()? * ratio.clamp(1.0 - cfg.clip_coef, 1.0 + cfg.clip_coef)?)?;
+                    let pg_loss = pg1.maximum(&pg2)?.mean_all()?;
+                    let new_v = critic.forward(&obs)?.flatten_all()?;
+                    let v_loss = if cfg.clip_vloss {
+                        let unclipped = (&new_v - &ret)?.sqr()?;
+                        let clipped_v = (&old_v + (&new_v - &old_v)?.clamp(-cfg.clip_coef, cfg.clip_coef)?)?;
+                        let clipped = (clipped_v - &ret)?.sqr()?;
+                        (unclipped.maximum(&clipped)?.mean_all()? * 0.5)?
+                    } else {
+                        ((&new_v - &ret)?.sqr()?.mean_all()? * 0.5)?
+                    };
+                    let loss = ((&pg_loss - (&entropy * cfg.ent_coef)?)? + (&v_loss * cfg.vf_coef)?)?;
+                    Ok((loss, pg_loss.to_scalar()?, v_loss.to_scalar()?, entropy.to_scalar()?, approx_kl, clipfrac))
+                })()
+                .map_err(e)?;
+                let (loss, pg, vl, ent, kl, cf) = losses;
+                let mut grads = loss.backward().map_err(e)?;
+                clip_grad_norm(&mut grads, &all_vars, cfg.max_grad_norm).map_err(e)?;
+                adam.step(&grads).map_err(e)?;
+                pg_losses.push(pg as f64);
+                v_losses.push(vl as f64);
+                entropies.push(ent as f64);
+                kls.push(kl as f64);
+                clipfracs.push(cf as f64);
+                if cfg.target_kl > 0.0 && kl as f64 > cfg.target_kl {
+                    break 'epochs;
+                }
+            }
+        }
+        let var_y = variance(&returns);
+        let residual: Vec<f32> = returns.iter().zip(&b_val).map(|(r, v)| r - v).collect();
+        let explained = if var_y == 0.0 { f64::NAN } else { 1.0 - variance(&residual) / var_y };
+
+        // ---- Evaluate, log, save ----
+        let done = iteration >= iterations || ctx.stop_requested();
+        let eval = if iteration % cfg.eval_interval == 0 || done {
+            let r = evaluate_now(&actor, &obs_rms)?;
+            best_eval = best_eval.max(r.0);
+            last_eval = Some(r);
+            Some(r)
+        } else {
+            None
+        };
+        let episode_returns: Vec<f64> = finished.iter().map(|ep| ep.episode_return).collect();
+        let recent = if episode_returns.is_empty() { f64::NAN } else { mean_std(&episode_returns).0 };
+        let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
+        let wall = started.elapsed().as_secs_f64();
+        metrics.write(&[
+            iteration as f64,
+            env_steps as f64,
+            wall,
+            recent,
+            episode_returns.len() as f64,
+            eval.map_or(f64::NAN, |v| v.0),
+            eval.map_or(f64::NAN, |v| v.1),
+            avg(&pg_losses),
+            avg(&v_losses),
+            avg(&entropies),
+            avg(&kls),
+            avg(&clipfracs),
+            explained,
+            adam.learning_rate,
+        ])?;
+        let (_, flat, buffers) = eval_policy(&actor, &obs_rms)?;
+        save_policy(&ctx.dir.join("policy.safetensors"), &header, &flat, &buffers)?;
+        on_progress(&Progress { iteration, env_steps, recent_return: recent, eval_return: eval.map(|v| v.0) });
+    }
+
+    // The final state (not resumable yet; see above), for inspection.
+    let (m, v) = adam.moments().map_err(e)?;
+    let critic_flat = critic.flat().map_err(e)?;
+    let actor_flat = flatten(&actor.vars()).map_err(e)?;
+    let log_std_flat = log_std.to_vec1::<f32>().map_err(e)?;
+    let obs_mean: Vec<f32> = obs_rms.mean.iter().map(|&x| x as f32).collect();
+    let obs_var: Vec<f32> = obs_rms.var.iter().map(|&x| x as f32).collect();
+    let state = serde_json::json!({"iteration": iteration, "env_steps": env_steps, "resumable": false}).to_string();
+    save_learner(
+        &ctx.dir.join("checkpoint.safetensors"),
+        "ppo",
+        &[("actor", &actor_flat), ("log_std", &log_std_flat), ("critic", &critic_flat), ("adam.m", &m), ("adam.v", &v), ("obs_rms.mean", &obs_mean), ("obs_rms.var", &obs_var)],
+        &state,
+    )?;
+    let (final_eval, final_std) = match last_eval {
+        Some(r) => r,
+        None => evaluate_now(&actor, &obs_rms)?,
+    };
+    let wall = started.elapsed().as_secs_f64();
+    Ok(Summary {
+        env: ctx.run.env.clone(),
+        policy: ctx.run.policy.clone(),
+        agent: "ppo".into(),
+        seed: ctx.run.seed,
+        n_params,
+        iterations: iteration,
+        env_steps,
+        wall_time_s: wall,
+        env_steps_per_s: env_steps as f64 / wall.max(1e-9),
+        final_eval_return: final_eval,
+        final_eval_return_std: final_std,
+        best_eval_return: best_eval.max(final_eval),
+        completed: iteration >= iterations,
+    })
+}
+
+fn variance(x: &[f32]) -> f64 {
+    let n = x.len().max(1) as f64;
+    let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+    x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
+}
