@@ -7,6 +7,7 @@
 //! | `es` | any policy with a parameter vector (NCAP, MLP, travelling wave) | [`es`] |
 //! | `cmaes` | low-dimensional parametric policies (NCAP, travelling wave) | [`cmaes`] |
 //! | `ppo` | `mlp` and `ncap` (Gaussian policy, MLP critic) | [`ppo`] |
+//! | `td3`, `ddpg` | `mlp` and `ncap` (deterministic actor, MLP critics) | [`td3`] |
 
 pub mod adam;
 pub mod checkpoint;
@@ -22,6 +23,7 @@ pub mod policies;
 pub mod ppo;
 pub mod run;
 pub mod seeds;
+pub mod td3;
 pub mod train;
 
 mod error;

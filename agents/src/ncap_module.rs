@@ -65,6 +65,12 @@ impl NcapModule {
         Ok(Self { config: config.clone(), n_joints, joint_range, params })
     }
 
+    /// A copy with variables of its own (e.g. a target network).
+    pub fn deep_copy(&self) -> Result<Self> {
+        let params = self.params.iter().map(|v| Var::from_tensor(&v.as_tensor().copy()?)).collect::<Result<_>>()?;
+        Ok(Self { params, ..self.clone() })
+    }
+
     /// The trainable variables, in the controller's layout.
     pub fn vars(&self) -> &[Var] {
         &self.params

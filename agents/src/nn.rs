@@ -69,6 +69,16 @@ impl Mlp {
         self.layers.iter().flat_map(|(w, b)| [w.clone(), b.clone()]).collect()
     }
 
+    /// A copy with variables of its own (e.g. a target network).
+    pub fn deep_copy(&self) -> Result<Self> {
+        let layers = self
+            .layers
+            .iter()
+            .map(|(w, b)| Ok((Var::from_tensor(&w.as_tensor().copy()?)?, Var::from_tensor(&b.as_tensor().copy()?)?)))
+            .collect::<Result<_>>()?;
+        Ok(Self { layers, activation: self.activation })
+    }
+
     /// All weights and biases, layer by layer, as one flat vector.
     pub fn flat(&self) -> Result<Vec<f32>> {
         flatten(&self.vars())

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::cmaes::{self, CmaesConfig};
 use crate::es::{self, EsConfig};
 use crate::ppo::{self, PpoConfig};
+use crate::td3::{self, Td3Config, Variant};
 use crate::fsutil::write_atomic;
 use crate::metrics::read_metrics;
 use crate::plot::{learning_curve, Series};
@@ -24,6 +25,8 @@ pub const AGENTS: &[(&str, &str)] = &[
     ("es", "OpenAI-ES: antithetic sampling, centred ranks, Adam; parallel population"),
     ("cmaes", "CMA-ES for low-dimensional policies (≤ 1000 parameters unless opted in); parallel population"),
     ("ppo", "PPO (CleanRL's continuous-action PPO) for `mlp` and `ncap` policies on a VecEnv"),
+    ("td3", "TD3: twin critics, target smoothing, delayed actor; `mlp` and `ncap` actors"),
+    ("ddpg", "DDPG (TD3 with one critic, no smoothing, no delay): `mlp` and `ncap` actors"),
 ];
 
 /// A learner's hyperparameters.
@@ -32,6 +35,7 @@ pub enum AgentConfig {
     Es(EsConfig),
     Cmaes(CmaesConfig),
     Ppo(PpoConfig),
+    Td3(Td3Config, Variant),
 }
 
 impl AgentConfig {
@@ -61,6 +65,11 @@ impl AgentConfig {
                 cfg.validate()?;
                 Ok(AgentConfig::Ppo(cfg))
             }
+            "td3" | "ddpg" => {
+                let cfg: Td3Config = read(agent, table)?;
+                cfg.validate(agent)?;
+                Ok(AgentConfig::Td3(cfg, if agent == "td3" { Variant::Td3 } else { Variant::Ddpg }))
+            }
             _ => Err(AgentError::invalid(format!(
                 "unknown agent `{agent}`; available: {}",
                 AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
@@ -73,6 +82,7 @@ impl AgentConfig {
             AgentConfig::Es(c) => toml::Value::try_from(c),
             AgentConfig::Cmaes(c) => toml::Value::try_from(c),
             AgentConfig::Ppo(c) => toml::Value::try_from(c),
+            AgentConfig::Td3(c, _) => toml::Value::try_from(c),
         };
         match value {
             Ok(toml::Value::Table(t)) => t,
@@ -163,11 +173,11 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
     let name = match agent {
         AgentConfig::Es(_) => "es",
         AgentConfig::Cmaes(_) => "cmaes",
-        AgentConfig::Ppo(_) => {
+        AgentConfig::Ppo(_) | AgentConfig::Td3(..) => {
             if policy == "mlp" || policy.starts_with("ncap") {
                 return Ok(());
             }
-            return Err(AgentError::invalid(format!("agent `ppo` trains `mlp` and `ncap` policies, not `{policy}`")));
+            return Err(AgentError::invalid(format!("gradient learners train `mlp` and `ncap` policies, not `{policy}`")));
         }
     };
     if n_params == 0 {
@@ -185,6 +195,7 @@ pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Su
         AgentConfig::Es(cfg) => es::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Cmaes(cfg) => cmaes::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Ppo(cfg) => ppo::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
+        AgentConfig::Td3(cfg, variant) => td3::train(&prepared.ctx, cfg, *variant, prepared.resume, on_progress)?,
     };
     let dir = &prepared.ctx.dir;
     let json = serde_json::to_string_pretty(&summary).expect("plain struct");

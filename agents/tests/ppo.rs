@@ -72,7 +72,7 @@ fn the_same_seed_gives_the_same_training_curve() {
 fn ppo_refuses_what_it_cannot_do() {
     let dir = tempfile::tempdir().unwrap();
     let err = start("travelling-wave", 1000, SMALL, &dir.path().join("a")).unwrap_err().to_string();
-    assert!(err.contains("trains `mlp` and `ncap` policies"), "{err}");
+    assert!(err.contains("train `mlp` and `ncap` policies"), "{err}");
     let err = start("mlp", 1000, "num_minibatches = 7", &dir.path().join("b")).unwrap_err().to_string();
     assert!(err.contains("a divisor of the batch"), "{err}");
     let p = start("ncap", 2048, "num_envs = 2\nnum_steps = 1024\nupdate_epochs = 1\neval_episodes = 1", &dir.path().join("c")).unwrap();

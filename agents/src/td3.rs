@@ -1,0 +1,412 @@
+//! TD3 (Fujimoto, van Hoof & Meger, 2018) after CleanRL's `td3_continuous_action.py`, and DDPG
+//! (Lillicrap et al., 2016) as its special case: one critic, no target-policy smoothing, the
+//! actor updated every step. A deterministic actor — an MLP squashed into the action box, or
+//! the NCAP circuit (as the NCAP paper trained it with DDPG) — explores with Gaussian noise;
+//! critics `Q(s, a)` are MLPs on the observation and action; targets track by Polyak averaging.
+//!
+//! One env. Truncated episodes are bootstrapped (the stored `done` is `terminated` only, and the
+//! stored next observation is the episode's final one).
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use controllers::ncap::{oscillator, NcapConfig};
+use controllers::{Ncap, Policy};
+use envs::Info;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::metrics::MetricsWriter;
+use crate::mlp::{Activation, MlpConfig};
+use crate::ncap_module::NcapModule;
+use crate::nn::{flatten, Adam, Mlp};
+use crate::run::{Progress, Summary, TrainContext};
+use crate::{evaluate, seeds, AgentError};
+
+/// TD3/DDPG hyperparameters (CleanRL's defaults; unknown keys are errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Td3Config {
+    pub buffer_size: usize,
+    pub gamma: f64,
+    /// Polyak coefficient of the target networks.
+    pub tau: f64,
+    pub batch_size: usize,
+    /// Std of the target-policy smoothing noise (in action-scale units); TD3 only.
+    pub policy_noise: f64,
+    /// Clip of the smoothing noise; TD3 only.
+    pub noise_clip: f64,
+    /// Std of the exploration noise (in action-scale units).
+    pub exploration_noise: f64,
+    /// Steps of uniformly random actions before learning starts.
+    pub learning_starts: u64,
+    /// Update the actor (and targets) every this many critic updates; TD3 only (DDPG: 1).
+    pub policy_frequency: u64,
+    pub learning_rate: f64,
+    /// Hidden widths of the critics (ReLU). An `mlp` actor has the `mlp` policy's architecture
+    /// (`[policy]`, by default 64×64 tanh), so that `nerve eval --checkpoint` rebuilds it.
+    pub hidden: Vec<usize>,
+    pub eval_episodes: usize,
+    /// Evaluate every this many env steps (and at the end).
+    pub eval_every_steps: u64,
+}
+
+impl Default for Td3Config {
+    fn default() -> Self {
+        Self {
+            buffer_size: 1_000_000,
+            gamma: 0.99,
+            tau: 0.005,
+            batch_size: 256,
+            policy_noise: 0.2,
+            noise_clip: 0.5,
+            exploration_noise: 0.1,
+            learning_starts: 25_000,
+            policy_frequency: 2,
+            learning_rate: 3e-4,
+            hidden: vec![256, 256],
+            eval_episodes: 5,
+            eval_every_steps: 5_000,
+        }
+    }
+}
+
+impl Td3Config {
+    pub fn validate(&self, agent: &str) -> Result<(), AgentError> {
+        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 {
+            return Err(AgentError::invalid(format!(
+                "agent `{agent}`: batch_size, eval_episodes, eval_every_steps and policy_frequency must be ≥ 1, and buffer_size ≥ batch_size"
+            )));
+        }
+        for (k, v) in [("tau", self.tau), ("gamma", self.gamma)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(AgentError::invalid(format!("agent `{agent}`: `{k}` = {v}: expected a number in [0, 1]")));
+            }
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(AgentError::invalid(format!("agent `{agent}`: `learning_rate` = {}: expected a number > 0", self.learning_rate)));
+        }
+        Ok(())
+    }
+}
+
+pub const COLUMNS: &[&str] = &["env_steps", "wall_time_s", "episode_return", "eval_return", "eval_return_std", "critic_loss", "actor_loss", "q_mean"];
+
+/// TD3 with `twin = true`; DDPG with `twin = false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Td3,
+    Ddpg,
+}
+
+/// The deterministic actor.
+#[derive(Clone)]
+enum Actor {
+    Mlp { net: Mlp, config: MlpConfig, low: Tensor, half_range: Tensor },
+    Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
+}
+
+impl Actor {
+    /// μ(s) in the action box; NCAP reads the raw hinge angles and the oscillator phase.
+    fn forward(&self, obs: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Actor::Mlp { net, low, half_range, .. } => (net.forward(obs)?.tanh()? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
+            Actor::Ncap { module, n_joints, .. } => module.forward(&obs.narrow(1, 0, *n_joints)?, osc_d, osc_v),
+        }
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        match self {
+            Actor::Mlp { net, .. } => net.vars(),
+            Actor::Ncap { module, .. } => module.vars().to_vec(),
+        }
+    }
+
+    /// A copy with its own variables (for the target network).
+    fn deep_copy(&self) -> candle_core::Result<Self> {
+        Ok(match self {
+            Actor::Mlp { net, config, low, half_range } => Actor::Mlp { net: net.deep_copy()?, config: config.clone(), low: low.clone(), half_range: half_range.clone() },
+            Actor::Ncap { module, config, n_joints, range } => Actor::Ncap { module: module.deep_copy()?, config: config.clone(), n_joints: *n_joints, range: *range },
+        })
+    }
+}
+
+/// A ring buffer of transitions.
+struct Replay {
+    capacity: usize,
+    len: usize,
+    next: usize,
+    d: usize,
+    a: usize,
+    obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    actions: Vec<f32>,
+    rewards: Vec<f32>,
+    dones: Vec<f32>,
+    /// Oscillator (dorsal) drive at obs and at next_obs; ventral is 1 − dorsal.
+    osc: Vec<f32>,
+    next_osc: Vec<f32>,
+}
+
+impl Replay {
+    fn new(capacity: usize, d: usize, a: usize) -> Self {
+        Self { capacity, len: 0, next: 0, d, a, obs: Vec::new(), next_obs: Vec::new(), actions: Vec::new(), rewards: Vec::new(), dones: Vec::new(), osc: Vec::new(), next_osc: Vec::new() }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(&mut self, obs: &[f32], next_obs: &[f32], action: &[f32], reward: f32, done: bool, osc: f32, next_osc: f32) {
+        if self.len < self.capacity {
+            self.obs.extend_from_slice(obs);
+            self.next_obs.extend_from_slice(next_obs);
+            self.actions.extend_from_slice(action);
+            self.rewards.push(reward);
+            self.dones.push(done as u8 as f32);
+            self.osc.push(osc);
+            self.next_osc.push(next_osc);
+            self.len += 1;
+        } else {
+            let k = self.next;
+            self.obs[k * self.d..(k + 1) * self.d].copy_from_slice(obs);
+            self.next_obs[k * self.d..(k + 1) * self.d].copy_from_slice(next_obs);
+            self.actions[k * self.a..(k + 1) * self.a].copy_from_slice(action);
+            self.rewards[k] = reward;
+            self.dones[k] = done as u8 as f32;
+            self.osc[k] = osc;
+            self.next_osc[k] = next_osc;
+        }
+        self.next = (self.next + 1) % self.capacity;
+    }
+
+    fn gather(src: &[f32], width: usize, idx: &[usize]) -> Vec<f32> {
+        idx.iter().flat_map(|&k| src[k * width..(k + 1) * width].iter().copied()).collect()
+    }
+}
+
+fn candle_err(e: candle_core::Error) -> AgentError {
+    AgentError::invalid(format!("tensor computation: {e}"))
+}
+
+/// Polyak averaging `target ← τ·source + (1 − τ)·target`.
+fn soft_update(target: &[Var], source: &[Var], tau: f64) -> candle_core::Result<()> {
+    for (t, s) in target.iter().zip(source) {
+        t.set(&((s.as_tensor() * tau)? + (t.as_tensor() * (1.0 - tau))?)?)?;
+    }
+    Ok(())
+}
+
+/// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with TD3 or DDPG.
+pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
+    let agent = match variant {
+        Variant::Td3 => "td3",
+        Variant::Ddpg => "ddpg",
+    };
+    cfg.validate(agent)?;
+    if resume {
+        return Err(AgentError::invalid(format!(
+            "agent `{agent}` cannot resume yet: continuing exactly needs the replay buffer and the env's mid-episode state; start a new run"
+        )));
+    }
+    let e = candle_err;
+    let dev = Device::Cpu;
+    let mut env = ctx.make_env()?;
+    let spec = env.spec().clone();
+    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()).cloned() else {
+        return Err(AgentError::invalid(format!("agent `{agent}` needs a bounded Box action space; {} has none", spec.id)));
+    };
+    let (d, a) = (spec.obs_dim(), spec.act_dim());
+    let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[20]));
+
+    let actor = match ctx.run.policy.as_str() {
+        "mlp" => {
+            let config: MlpConfig = match ctx.policy_config.as_ref() {
+                None => MlpConfig::default(),
+                Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
+            };
+            let mut sizes = vec![d];
+            sizes.extend(&config.hidden);
+            sizes.push(a);
+            let net = Mlp::new(&sizes, config.activation, 0.01, &mut rng, &dev).map_err(e)?;
+            let low = Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?;
+            Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&scale, a, &dev).map_err(e)? }
+        }
+        name if name.starts_with("ncap") => {
+            let config = controllers::ncap_config(name, ctx.policy_config.as_ref())?;
+            let (n_joints, range) = controllers::ncap_dimensions(name, &spec)?;
+            let init = Ncap::new(n_joints, range, config.clone())?.parameters().map(|p| p.to_vec()).unwrap_or_default();
+            let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev).map_err(e)?;
+            Actor::Ncap { module, config, n_joints, range }
+        }
+        other => return Err(AgentError::invalid(format!("agent `{agent}` trains `mlp` or `ncap` policies, not `{other}`"))),
+    };
+    let period = match &actor {
+        Actor::Ncap { config, .. } => config.oscillator_period,
+        Actor::Mlp { .. } => 60,
+    };
+    let mut critic_sizes = vec![d + a];
+    critic_sizes.extend(&cfg.hidden);
+    critic_sizes.push(1);
+    let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
+    let critics: Vec<Mlp> = (0..n_critics).map(|_| Mlp::new(&critic_sizes, Activation::Relu, 1.0, &mut rng, &dev)).collect::<candle_core::Result<_>>().map_err(e)?;
+    let target_actor = actor.deep_copy().map_err(e)?;
+    let target_critics: Vec<Mlp> = critics.iter().map(|c| c.deep_copy()).collect::<candle_core::Result<_>>().map_err(e)?;
+    let critic_vars: Vec<Var> = critics.iter().flat_map(|c| c.vars()).collect();
+    let mut critic_opt = Adam::new(critic_vars.clone(), cfg.learning_rate, 1e-8).map_err(e)?;
+    let mut actor_opt = Adam::new(actor.vars(), cfg.learning_rate, 1e-8).map_err(e)?;
+    let n_params: usize = actor.vars().iter().map(|v| v.elem_count()).sum();
+    let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
+    let policy_frequency = if variant == Variant::Td3 { cfg.policy_frequency } else { 1 };
+    let (low_t, high_t) = (Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?, Tensor::from_slice(&action_box.high, a, &dev).map_err(e)?);
+
+    let q = |critic: &Mlp, obs: &Tensor, act: &Tensor| -> candle_core::Result<Tensor> { critic.forward(&Tensor::cat(&[obs, act], 1)?)?.flatten_all() };
+    let flat_policy = |actor: &Actor| -> Result<Vec<f32>, AgentError> { flatten(&actor.vars()).map_err(e) };
+    let eval_pool = rayon::ThreadPoolBuilder::new().build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
+    let evaluate_now = |actor: &Actor| -> Result<(f64, f64), AgentError> { evaluate::parallel(&eval_pool, ctx, &flat_policy(actor)?, &[], cfg.eval_episodes) };
+    let save = |actor: &Actor| -> Result<(), AgentError> { save_policy(&ctx.dir.join("policy.safetensors"), &header, &flat_policy(actor)?, &[]) };
+
+    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
+    let mut replay = Replay::new(cfg.buffer_size, d, a);
+    let mut obs = vec![0.0_f32; d];
+    let mut next_obs = vec![0.0_f32; d];
+    let mut info = Info::default();
+    let mut episode = 0u64;
+    env.reset(Some(seeds::mix(ctx.run.seed, &[21, episode])), &mut obs, &mut info)?;
+    let (mut ep_step, mut ep_return, mut recent) = (0usize, 0.0_f64, Vec::<f64>::new());
+    let (mut critic_losses, mut actor_losses, mut q_means) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut best_eval, mut last_eval) = (f64::NEG_INFINITY, None);
+    let started = Instant::now();
+    let mut step = 0u64;
+    let mut updates = 0u64;
+    let mut action = vec![0.0_f32; a];
+    while step < ctx.run.steps && !ctx.stop_requested() {
+        let (osc_d, _) = oscillator(period, ep_step);
+        // Act: uniform at first, then μ(s) plus Gaussian exploration noise, clipped to the box.
+        if step < cfg.learning_starts {
+            action_box.sample_into(&mut rng, &mut action);
+        } else {
+            let o = Tensor::from_slice(&obs, (1, d), &dev).map_err(e)?;
+            let (od, ov) = (Tensor::new(&[osc_d], &dev).map_err(e)?, Tensor::new(&[1.0 - osc_d], &dev).map_err(e)?);
+            let mu = actor.forward(&o, &od, &ov).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+            for j in 0..a {
+                let noise: f32 = StandardNormal.sample(&mut rng);
+                action[j] = (mu[j] + noise * scale[j] * cfg.exploration_noise as f32).clamp(action_box.low[j], action_box.high[j]);
+            }
+        }
+        let s = env.step(&action, &mut next_obs, &mut info)?;
+        step += 1;
+        ep_return += s.reward;
+        let (next_osc, _) = oscillator(period, ep_step + 1);
+        replay.push(&obs, &next_obs, &action, s.reward as f32, s.terminated, osc_d, next_osc);
+        if s.done() {
+            recent.push(ep_return);
+            episode += 1;
+            env.reset(Some(seeds::mix(ctx.run.seed, &[21, episode])), &mut obs, &mut info)?;
+            ep_step = 0;
+            ep_return = 0.0;
+        } else {
+            obs.copy_from_slice(&next_obs);
+            ep_step += 1;
+        }
+
+        // Learn.
+        if step > cfg.learning_starts {
+            let idx: Vec<usize> = (0..cfg.batch_size).map(|_| rng.random_range(0..replay.len)).collect();
+            let batch = |src: &[f32], w: usize| Tensor::from_vec(Replay::gather(src, w, &idx), (cfg.batch_size, w), &dev);
+            let (b_obs, b_next, b_act) = (batch(&replay.obs, d).map_err(e)?, batch(&replay.next_obs, d).map_err(e)?, batch(&replay.actions, a).map_err(e)?);
+            let (b_rew, b_done) = (batch(&replay.rewards, 1).map_err(e)?.flatten_all().map_err(e)?, batch(&replay.dones, 1).map_err(e)?.flatten_all().map_err(e)?);
+            let (b_osc, b_next_osc) = (batch(&replay.osc, 1).map_err(e)?.flatten_all().map_err(e)?, batch(&replay.next_osc, 1).map_err(e)?.flatten_all().map_err(e)?);
+            let smoothing: Vec<f32> = (0..cfg.batch_size * a)
+                .map(|k| {
+                    let n: f32 = StandardNormal.sample(&mut rng);
+                    (n * cfg.policy_noise as f32).clamp(-cfg.noise_clip as f32, cfg.noise_clip as f32) * scale[k % a]
+                })
+                .collect();
+            let critic_loss = (|| -> candle_core::Result<(Tensor, f32)> {
+                let next_mu = target_actor.forward(&b_next, &b_next_osc, &(1.0 - &b_next_osc)?)?;
+                let next_act = if variant == Variant::Td3 {
+                    (next_mu + Tensor::from_vec(smoothing.clone(), (cfg.batch_size, a), &dev)?)?.broadcast_maximum(&low_t)?.broadcast_minimum(&high_t)?
+                } else {
+                    next_mu
+                };
+                let mut next_q = q(&target_critics[0], &b_next, &next_act)?;
+                if variant == Variant::Td3 {
+                    next_q = next_q.minimum(&q(&target_critics[1], &b_next, &next_act)?)?;
+                }
+                let target = (&b_rew + ((1.0 - &b_done)? * next_q)?.affine(cfg.gamma, 0.0)?)?.detach();
+                let mut loss = Tensor::new(0.0_f32, &dev)?;
+                let mut q_mean = 0.0;
+                for critic in &critics {
+                    let qv = q(critic, &b_obs, &b_act)?;
+                    q_mean = qv.mean_all()?.to_scalar::<f32>()?;
+                    loss = (loss + (qv - &target)?.sqr()?.mean_all()?)?;
+                }
+                Ok((loss, q_mean))
+            })()
+            .map_err(e)?;
+            let grads = critic_loss.0.backward().map_err(e)?;
+            critic_opt.step(&grads).map_err(e)?;
+            critic_losses.push(critic_loss.0.to_scalar::<f32>().map_err(e)? as f64);
+            q_means.push(critic_loss.1 as f64);
+            updates += 1;
+            if updates % policy_frequency == 0 {
+                let loss = (|| -> candle_core::Result<Tensor> {
+                    let mu = actor.forward(&b_obs, &b_osc, &(1.0 - &b_osc)?)?;
+                    q(&critics[0], &b_obs, &mu)?.mean_all()?.neg()
+                })()
+                .map_err(e)?;
+                let mut grads = loss.backward().map_err(e)?;
+                for v in &critic_vars {
+                    grads.remove(v);
+                }
+                actor_opt.step(&grads).map_err(e)?;
+                actor_losses.push(loss.to_scalar::<f32>().map_err(e)? as f64);
+                soft_update(&target_actor.vars(), &actor.vars(), cfg.tau).map_err(e)?;
+                for (t, c) in target_critics.iter().zip(&critics) {
+                    soft_update(&t.vars(), &c.vars(), cfg.tau).map_err(e)?;
+                }
+            }
+        }
+
+        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps || ctx.stop_requested() {
+            let r = evaluate_now(&actor)?;
+            best_eval = best_eval.max(r.0);
+            last_eval = Some(r);
+            let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
+            metrics.write(&[step as f64, started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), avg(&q_means)])?;
+            save(&actor)?;
+            on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: avg(&recent), eval_return: Some(r.0) });
+            recent.clear();
+            critic_losses.clear();
+            actor_losses.clear();
+            q_means.clear();
+        }
+    }
+    save(&actor)?;
+    let (m, v) = actor_opt.moments().map_err(e)?;
+    let state = serde_json::json!({"env_steps": step, "updates": updates, "resumable": false}).to_string();
+    save_learner(&ctx.dir.join("checkpoint.safetensors"), agent, &[("actor", &flat_policy(&actor)?), ("actor_adam.m", &m), ("actor_adam.v", &v)], &state)?;
+    let (final_eval, final_std) = match last_eval {
+        Some(r) => r,
+        None => evaluate_now(&actor)?,
+    };
+    let wall = started.elapsed().as_secs_f64();
+    Ok(Summary {
+        env: ctx.run.env.clone(),
+        policy: ctx.run.policy.clone(),
+        agent: agent.into(),
+        seed: ctx.run.seed,
+        n_params,
+        iterations: step,
+        env_steps: step,
+        wall_time_s: wall,
+        env_steps_per_s: step as f64 / wall.max(1e-9),
+        final_eval_return: final_eval,
+        final_eval_return_std: final_std,
+        best_eval_return: best_eval.max(final_eval),
+        completed: step >= ctx.run.steps,
+    })
+}
+

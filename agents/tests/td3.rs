@@ -1,0 +1,55 @@
+//! TD3 and DDPG end to end: TD3 reaches Pendulum's usual threshold within a fixed budget, DDPG
+//! improves NCAP on a short swimmer run, runs reproduce, and resuming is refused for now.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use agents::{train, RunSpec};
+
+fn start(env: &str, policy: &str, agent: &str, steps: u64, cfg: &str, dir: &std::path::Path) -> Result<train::Prepared, agents::AgentError> {
+    let run = RunSpec { env: env.into(), policy: policy.into(), agent: agent.into(), steps, seed: 1 };
+    train::start(run, Default::default(), Default::default(), Some(&cfg.parse().unwrap()), dir, Arc::new(AtomicBool::new(false)))
+}
+
+const FAST: &str = "learning_starts = 1000\nhidden = [64, 64]\neval_every_steps = 2000\neval_episodes = 5";
+
+#[test]
+fn td3_reaches_pendulums_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start("Pendulum-v1", "mlp", "td3", 10_000, FAST, &dir.path().join("run")).unwrap();
+    let s = train::run(&p, |_| {}).unwrap();
+    assert!(s.final_eval_return > -200.0, "TD3 on Pendulum after 10k steps: {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
+}
+
+#[test]
+fn ddpg_improves_ncap_on_a_short_swimmer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start("Swimmer6-v0", "ncap", "ddpg", 4_000, "learning_starts = 1000\nhidden = [64, 64]\neval_every_steps = 4000\neval_episodes = 3", &dir.path().join("run")).unwrap();
+    let ctx = p.ctx.clone();
+    let env = ctx.make_env().unwrap();
+    let initial = ctx.make_policy(env.spec()).unwrap().parameters().unwrap().to_vec();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let before = agents::evaluate::parallel(&pool, &ctx, &initial, &[], 3).unwrap().0;
+    let s = train::run(&p, |_| {}).unwrap();
+    assert!(s.final_eval_return > before + 20.0, "DDPG-NCAP: {before:.1} → {:.1}", s.final_eval_return);
+}
+
+#[test]
+fn runs_reproduce_and_resuming_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "learning_starts = 200\nhidden = [16]\nbatch_size = 32\neval_every_steps = 200\neval_episodes = 1";
+    let curve = |name: &str| {
+        let p = start("Pendulum-v1", "mlp", "td3", 600, cfg, &dir.path().join(name)).unwrap();
+        train::run(&p, |_| {}).unwrap();
+        std::fs::read_to_string(dir.path().join(name).join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(curve("a"), curve("b"));
+    let p = train::resume(&dir.path().join("a"), Some(1200), Arc::new(AtomicBool::new(false))).unwrap();
+    assert!(train::run(&p, |_| {}).unwrap_err().to_string().contains("cannot resume yet"));
+    let err = start("Pendulum-v1", "travelling-wave", "ddpg", 100, cfg, &dir.path().join("c")).unwrap_err().to_string();
+    assert!(err.contains("train `mlp` and `ncap` policies"), "{err}");
+}
