@@ -9,6 +9,7 @@
 //! | `ppo` | `mlp` and `ncap` (Gaussian policy, MLP critic) | [`ppo`] |
 //! | `td3`, `ddpg` | `mlp` and `ncap` (deterministic actor, MLP critics) | [`td3`] |
 
+pub mod actor;
 pub mod adam;
 pub mod checkpoint;
 pub mod cmaes;

@@ -16,8 +16,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var};
-use controllers::ncap::{oscillator, NcapConfig};
-use controllers::{Ncap, Policy};
+use controllers::ncap::oscillator;
 use envs::{AutoresetMode, VecEnv};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -26,8 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
 use crate::metrics::MetricsWriter;
-use crate::mlp::{MlpConfig, MlpPolicy};
-use crate::ncap_module::NcapModule;
+use crate::actor::{candle_err, Actor};
 use crate::nn::{clip_grad_norm, flatten, Adam, Mlp, RunningMeanStd};
 use crate::run::{mean_std, Progress, Summary, TrainContext};
 use crate::{evaluate, seeds, AgentError};
@@ -146,32 +144,6 @@ pub const COLUMNS: &[&str] = &[
     "learning_rate",
 ];
 
-/// The policy's mean: an MLP squashed into the action box, or the NCAP circuit.
-enum Actor {
-    Mlp { net: Mlp, config: MlpConfig, low: Tensor, half_range: Tensor },
-    Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
-}
-
-impl Actor {
-    fn mean(&self, obs_norm: &Tensor, obs_raw: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Actor::Mlp { net, low, half_range, .. } => (net.forward(obs_norm)?.tanh()? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
-            Actor::Ncap { module, n_joints, .. } => module.forward(&obs_raw.narrow(1, 0, *n_joints)?, osc_d, osc_v),
-        }
-    }
-
-    fn vars(&self) -> Vec<Var> {
-        match self {
-            Actor::Mlp { net, .. } => net.vars(),
-            Actor::Ncap { module, .. } => module.vars().to_vec(),
-        }
-    }
-}
-
-fn candle_err(e: candle_core::Error) -> AgentError {
-    AgentError::invalid(format!("tensor computation: {e}"))
-}
-
 /// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with PPO.
 pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     cfg.validate()?;
@@ -194,29 +166,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let e = candle_err;
 
     // Actor, log-std and critic.
-    let actor = match ctx.run.policy.as_str() {
-        "mlp" => {
-            let config: MlpConfig = match policy_table {
-                None => MlpConfig::default(),
-                Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
-            };
-            let mut sizes = vec![d];
-            sizes.extend(&config.hidden);
-            sizes.push(a);
-            let net = Mlp::new(&sizes, config.activation, 0.01, &mut init_rng, &dev).map_err(e)?;
-            let half: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
-            let low = Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?;
-            Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&half, a, &dev).map_err(e)? }
-        }
-        name if name.starts_with("ncap") => {
-            let config = controllers::ncap_config(name, policy_table)?;
-            let (n_joints, range) = controllers::ncap_dimensions(name, &spec)?;
-            let init = Ncap::new(n_joints, range, config.clone())?.parameters().map(|p| p.to_vec()).unwrap_or_default();
-            let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev).map_err(e)?;
-            Actor::Ncap { module, config, n_joints, range }
-        }
-        other => return Err(AgentError::invalid(format!("agent `ppo` trains `mlp` or `ncap` policies, not `{other}`"))),
-    };
+    let actor = Actor::build("ppo", &ctx.run.policy, policy_table, &spec, action_box, &mut init_rng)?;
     let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, a, &dev).map_err(e)?).map_err(e)?;
     let mut critic_sizes = vec![d];
     critic_sizes.extend(&cfg.critic_hidden);
@@ -226,17 +176,14 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     all_vars.push(log_std.clone());
     all_vars.extend(critic.vars());
     let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
-    let n_params: usize = actor.vars().iter().map(|v| v.elem_count()).sum();
+    let n_params = actor.n_params();
     let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
 
     let mut obs_rms = RunningMeanStd::new(d);
     let mut ret_rms = RunningMeanStd::new(1);
     let mut discounted = vec![0.0_f64; n];
     let mut episode_step = vec![0usize; n];
-    let period = match &actor {
-        Actor::Ncap { config, .. } => config.oscillator_period,
-        Actor::Mlp { .. } => 60,
-    };
+    let period = actor.oscillator_period();
     let batch = n * cfg.num_steps;
     let minibatch = batch / cfg.num_minibatches;
     let iterations = ctx.run.steps.div_ceil(batch as u64).max(1);
@@ -259,29 +206,11 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         Ok((Tensor::from_vec(od, steps.len(), &dev)?, Tensor::from_vec(ov, steps.len(), &dev)?))
     };
     // The deterministic policy for evaluation and for `policy.safetensors`.
-    let eval_policy = |actor: &Actor, obs_rms: &RunningMeanStd| -> Result<(Box<dyn Policy>, Vec<f32>, Vec<(&'static str, Vec<f32>)>), AgentError> {
-        match actor {
-            Actor::Mlp { net, config, .. } => {
-                let mut p = MlpPolicy::new(&spec, config)?;
-                let flat = net.flat().map_err(e)?;
-                p.set_parameters(&flat)?;
-                if cfg.normalize_obs {
-                    let mean: Vec<f32> = obs_rms.mean.iter().map(|&m| m as f32).collect();
-                    let std: Vec<f32> = obs_rms.std().iter().map(|&s| s as f32).collect();
-                    p.set_buffer("obs_mean", &mean)?;
-                    p.set_buffer("obs_std", &std)?;
-                    p.set_buffer("obs_clip", &[cfg.clip_obs as f32])?;
-                }
-                let buffers = p.buffers();
-                Ok((Box::new(p), flat, buffers))
-            }
-            Actor::Ncap { module, config, n_joints, range } => {
-                let mut p = Ncap::new(*n_joints, *range, config.clone())?;
-                let flat = module.flat_parameters().map_err(e)?;
-                p.set_parameters(&flat)?;
-                Ok((Box::new(p), flat, Vec::new()))
-            }
-        }
+    let eval_policy = |actor: &Actor, obs_rms: &RunningMeanStd| {
+        let normalizer = cfg.normalize_obs.then(|| {
+            (obs_rms.mean.iter().map(|&m| m as f32).collect(), obs_rms.std().iter().map(|&s| s as f32).collect(), cfg.clip_obs as f32)
+        });
+        actor.to_policy(&spec, normalizer)
     };
     let evaluate_now = |actor: &Actor, obs_rms: &RunningMeanStd| -> Result<(f64, f64), AgentError> {
         let (_, flat, buffers) = eval_policy(actor, obs_rms)?;
@@ -314,7 +243,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             let obs_t = Tensor::from_slice(&obs, (n, d), &dev).map_err(e)?;
             let raw_t = Tensor::from_slice(&raw, (n, d), &dev).map_err(e)?;
             let (od, ov) = osc_tensors(&episode_step).map_err(e)?;
-            let mean = actor.mean(&obs_t, &raw_t, &od, &ov).map_err(e)?.to_vec2::<f32>().map_err(e)?;
+            let mean = actor.forward(&obs_t, &raw_t, &od, &ov).map_err(e)?.to_vec2::<f32>().map_err(e)?;
             let values = critic.forward(&obs_t).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
             let mut actions = vec![0.0_f32; n * a];
             for i in 0..n {
@@ -412,7 +341,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
                 let (obs, raw, od, ov) = (pick(&t_obs).map_err(e)?, pick(&t_raw).map_err(e)?, pick(&t_od).map_err(e)?, pick(&t_ov).map_err(e)?);
                 let (act, old_logp, adv, ret, old_v) = (pick(&t_act).map_err(e)?, pick(&t_logp).map_err(e)?, pick(&t_adv).map_err(e)?, pick(&t_ret).map_err(e)?, pick(&t_val).map_err(e)?);
                 let losses = (|| -> candle_core::Result<(Tensor, f32, f32, f32, f32, f32)> {
-                    let mean = actor.mean(&obs, &raw, &od, &ov)?;
+                    let mean = actor.forward(&obs, &raw, &od, &ov)?;
                     let z = act.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
                     let log_2pi = (2.0 * std::f64::consts::PI).ln();
                     let new_logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(minibatch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;

@@ -9,9 +9,8 @@
 
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor, Var};
-use controllers::ncap::{oscillator, NcapConfig};
-use controllers::{Ncap, Policy};
+use candle_core::{Device, Tensor, Var};
+use controllers::ncap::oscillator;
 use envs::Info;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -20,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
 use crate::metrics::MetricsWriter;
-use crate::mlp::{Activation, MlpConfig};
-use crate::ncap_module::NcapModule;
+use crate::actor::{candle_err, Actor};
+use crate::mlp::Activation;
 use crate::nn::{flatten, Adam, Mlp};
 use crate::run::{Progress, Summary, TrainContext};
 use crate::{evaluate, seeds, AgentError};
@@ -102,38 +101,6 @@ pub enum Variant {
     Ddpg,
 }
 
-/// The deterministic actor.
-#[derive(Clone)]
-enum Actor {
-    Mlp { net: Mlp, config: MlpConfig, low: Tensor, half_range: Tensor },
-    Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
-}
-
-impl Actor {
-    /// μ(s) in the action box; NCAP reads the raw hinge angles and the oscillator phase.
-    fn forward(&self, obs: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
-            Actor::Mlp { net, low, half_range, .. } => (net.forward(obs)?.tanh()? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
-            Actor::Ncap { module, n_joints, .. } => module.forward(&obs.narrow(1, 0, *n_joints)?, osc_d, osc_v),
-        }
-    }
-
-    fn vars(&self) -> Vec<Var> {
-        match self {
-            Actor::Mlp { net, .. } => net.vars(),
-            Actor::Ncap { module, .. } => module.vars().to_vec(),
-        }
-    }
-
-    /// A copy with its own variables (for the target network).
-    fn deep_copy(&self) -> candle_core::Result<Self> {
-        Ok(match self {
-            Actor::Mlp { net, config, low, half_range } => Actor::Mlp { net: net.deep_copy()?, config: config.clone(), low: low.clone(), half_range: half_range.clone() },
-            Actor::Ncap { module, config, n_joints, range } => Actor::Ncap { module: module.deep_copy()?, config: config.clone(), n_joints: *n_joints, range: *range },
-        })
-    }
-}
-
 /// A ring buffer of transitions.
 struct Replay {
     capacity: usize,
@@ -185,10 +152,6 @@ impl Replay {
     }
 }
 
-fn candle_err(e: candle_core::Error) -> AgentError {
-    AgentError::invalid(format!("tensor computation: {e}"))
-}
-
 /// Polyak averaging `target ← τ·source + (1 − τ)·target`.
 fn soft_update(target: &[Var], source: &[Var], tau: f64) -> candle_core::Result<()> {
     for (t, s) in target.iter().zip(source) {
@@ -220,32 +183,8 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[20]));
 
-    let actor = match ctx.run.policy.as_str() {
-        "mlp" => {
-            let config: MlpConfig = match ctx.policy_config.as_ref() {
-                None => MlpConfig::default(),
-                Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
-            };
-            let mut sizes = vec![d];
-            sizes.extend(&config.hidden);
-            sizes.push(a);
-            let net = Mlp::new(&sizes, config.activation, 0.01, &mut rng, &dev).map_err(e)?;
-            let low = Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?;
-            Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&scale, a, &dev).map_err(e)? }
-        }
-        name if name.starts_with("ncap") => {
-            let config = controllers::ncap_config(name, ctx.policy_config.as_ref())?;
-            let (n_joints, range) = controllers::ncap_dimensions(name, &spec)?;
-            let init = Ncap::new(n_joints, range, config.clone())?.parameters().map(|p| p.to_vec()).unwrap_or_default();
-            let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev).map_err(e)?;
-            Actor::Ncap { module, config, n_joints, range }
-        }
-        other => return Err(AgentError::invalid(format!("agent `{agent}` trains `mlp` or `ncap` policies, not `{other}`"))),
-    };
-    let period = match &actor {
-        Actor::Ncap { config, .. } => config.oscillator_period,
-        Actor::Mlp { .. } => 60,
-    };
+    let actor = Actor::build(agent, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
+    let period = actor.oscillator_period();
     let mut critic_sizes = vec![d + a];
     critic_sizes.extend(&cfg.hidden);
     critic_sizes.push(1);
@@ -256,7 +195,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     let critic_vars: Vec<Var> = critics.iter().flat_map(|c| c.vars()).collect();
     let mut critic_opt = Adam::new(critic_vars.clone(), cfg.learning_rate, 1e-8).map_err(e)?;
     let mut actor_opt = Adam::new(actor.vars(), cfg.learning_rate, 1e-8).map_err(e)?;
-    let n_params: usize = actor.vars().iter().map(|v| v.elem_count()).sum();
+    let n_params = actor.n_params();
     let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
     let policy_frequency = if variant == Variant::Td3 { cfg.policy_frequency } else { 1 };
     let (low_t, high_t) = (Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?, Tensor::from_slice(&action_box.high, a, &dev).map_err(e)?);
@@ -289,7 +228,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         } else {
             let o = Tensor::from_slice(&obs, (1, d), &dev).map_err(e)?;
             let (od, ov) = (Tensor::new(&[osc_d], &dev).map_err(e)?, Tensor::new(&[1.0 - osc_d], &dev).map_err(e)?);
-            let mu = actor.forward(&o, &od, &ov).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+            let mu = actor.forward(&o, &o, &od, &ov).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
             for j in 0..a {
                 let noise: f32 = StandardNormal.sample(&mut rng);
                 action[j] = (mu[j] + noise * scale[j] * cfg.exploration_noise as f32).clamp(action_box.low[j], action_box.high[j]);
@@ -325,7 +264,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
                 })
                 .collect();
             let critic_loss = (|| -> candle_core::Result<(Tensor, f32)> {
-                let next_mu = target_actor.forward(&b_next, &b_next_osc, &(1.0 - &b_next_osc)?)?;
+                let next_mu = target_actor.forward(&b_next, &b_next, &b_next_osc, &(1.0 - &b_next_osc)?)?;
                 let next_act = if variant == Variant::Td3 {
                     (next_mu + Tensor::from_vec(smoothing.clone(), (cfg.batch_size, a), &dev)?)?.broadcast_maximum(&low_t)?.broadcast_minimum(&high_t)?
                 } else {
@@ -353,7 +292,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
             updates += 1;
             if updates % policy_frequency == 0 {
                 let loss = (|| -> candle_core::Result<Tensor> {
-                    let mu = actor.forward(&b_obs, &b_osc, &(1.0 - &b_osc)?)?;
+                    let mu = actor.forward(&b_obs, &b_obs, &b_osc, &(1.0 - &b_osc)?)?;
                     q(&critics[0], &b_obs, &mu)?.mean_all()?.neg()
                 })()
                 .map_err(e)?;
