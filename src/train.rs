@@ -18,7 +18,7 @@ pub struct TrainArgs {
     /// Policy: ncap (and its variants), mlp, travelling-wave.
     #[arg(long, required_unless_present = "resume")]
     policy: Option<String>,
-    /// Learner: es, cmaes, ppo, td3, ddpg.
+    /// Learner: es, cmaes, ppo, td3, ddpg, sac.
     #[arg(long, required_unless_present = "resume")]
     agent: Option<String>,
     /// Budget in env steps (training episodes; evaluation is extra). With --resume: a new budget.

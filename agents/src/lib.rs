@@ -8,6 +8,7 @@
 //! | `cmaes` | low-dimensional parametric policies (NCAP, travelling wave) | [`cmaes`] |
 //! | `ppo` | `mlp` and `ncap` (Gaussian policy, MLP critic) | [`ppo`] |
 //! | `td3`, `ddpg` | `mlp` and `ncap` (deterministic actor, MLP critics) | [`td3`] |
+//! | `sac` | `mlp` (tanh-squashed Gaussian, twin critics, tuned α) | [`sac`] |
 
 pub mod actor;
 pub mod adam;
@@ -22,6 +23,8 @@ pub mod nn;
 pub mod plot;
 pub mod policies;
 pub mod ppo;
+pub mod replay;
+pub mod sac;
 pub mod run;
 pub mod seeds;
 pub mod td3;

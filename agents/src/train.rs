@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::cmaes::{self, CmaesConfig};
 use crate::es::{self, EsConfig};
 use crate::ppo::{self, PpoConfig};
+use crate::sac::{self, SacConfig};
 use crate::td3::{self, Td3Config, Variant};
 use crate::fsutil::write_atomic;
 use crate::metrics::read_metrics;
@@ -27,6 +28,7 @@ pub const AGENTS: &[(&str, &str)] = &[
     ("ppo", "PPO (CleanRL's continuous-action PPO) for `mlp` and `ncap` policies on a VecEnv"),
     ("td3", "TD3: twin critics, target smoothing, delayed actor; `mlp` and `ncap` actors"),
     ("ddpg", "DDPG (TD3 with one critic, no smoothing, no delay): `mlp` and `ncap` actors"),
+    ("sac", "SAC with automatic entropy tuning: `mlp` (tanh-squashed Gaussian)"),
 ];
 
 /// A learner's hyperparameters.
@@ -36,6 +38,7 @@ pub enum AgentConfig {
     Cmaes(CmaesConfig),
     Ppo(PpoConfig),
     Td3(Td3Config, Variant),
+    Sac(SacConfig),
 }
 
 impl AgentConfig {
@@ -70,6 +73,11 @@ impl AgentConfig {
                 cfg.validate(agent)?;
                 Ok(AgentConfig::Td3(cfg, if agent == "td3" { Variant::Td3 } else { Variant::Ddpg }))
             }
+            "sac" => {
+                let cfg: SacConfig = read(agent, table)?;
+                cfg.validate()?;
+                Ok(AgentConfig::Sac(cfg))
+            }
             _ => Err(AgentError::invalid(format!(
                 "unknown agent `{agent}`; available: {}",
                 AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
@@ -83,6 +91,7 @@ impl AgentConfig {
             AgentConfig::Cmaes(c) => toml::Value::try_from(c),
             AgentConfig::Ppo(c) => toml::Value::try_from(c),
             AgentConfig::Td3(c, _) => toml::Value::try_from(c),
+            AgentConfig::Sac(c) => toml::Value::try_from(c),
         };
         match value {
             Ok(toml::Value::Table(t)) => t,
@@ -173,6 +182,12 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
     let name = match agent {
         AgentConfig::Es(_) => "es",
         AgentConfig::Cmaes(_) => "cmaes",
+        AgentConfig::Sac(_) => {
+            if policy == "mlp" {
+                return Ok(());
+            }
+            return Err(AgentError::invalid(format!("agent `sac` trains `mlp` policies, not `{policy}`")));
+        }
         AgentConfig::Ppo(_) | AgentConfig::Td3(..) => {
             if policy == "mlp" || policy.starts_with("ncap") {
                 return Ok(());
@@ -196,6 +211,7 @@ pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Su
         AgentConfig::Cmaes(cfg) => cmaes::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Ppo(cfg) => ppo::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Td3(cfg, variant) => td3::train(&prepared.ctx, cfg, *variant, prepared.resume, on_progress)?,
+        AgentConfig::Sac(cfg) => sac::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
     };
     let dir = &prepared.ctx.dir;
     let json = serde_json::to_string_pretty(&summary).expect("plain struct");

@@ -1,5 +1,6 @@
-//! TD3 and DDPG end to end: TD3 reaches Pendulum's usual threshold within a fixed budget, DDPG
-//! improves NCAP on a short swimmer run, runs reproduce, and resuming is refused for now.
+//! The off-policy learners end to end: TD3 and SAC reach Pendulum's usual threshold (−200)
+//! within a fixed budget, DDPG improves NCAP on a short swimmer run, runs reproduce, and
+//! resuming is refused for now.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -19,6 +20,17 @@ fn td3_reaches_pendulums_threshold() {
     let p = start("Pendulum-v1", "mlp", "td3", 10_000, FAST, &dir.path().join("run")).unwrap();
     let s = train::run(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > -200.0, "TD3 on Pendulum after 10k steps: {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
+}
+
+#[test]
+fn sac_reaches_pendulums_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start("Pendulum-v1", "mlp", "sac", 6_000, FAST, &dir.path().join("run")).unwrap();
+    let s = train::run(&p, |_| {}).unwrap();
+    assert!(s.final_eval_return > -200.0, "SAC on Pendulum after 6k steps: {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
+    // The deterministic policy in policy.safetensors is the plain `mlp` policy.
+    let header = agents::checkpoint::PolicyHeader { env: "Pendulum-v1".into(), policy: "mlp".into(), n_params: s.n_params };
+    assert!(agents::checkpoint::load_policy(&dir.path().join("run").join("policy.safetensors"), &header).is_ok());
 }
 
 #[test]
@@ -52,4 +64,6 @@ fn runs_reproduce_and_resuming_is_refused() {
     assert!(train::run(&p, |_| {}).unwrap_err().to_string().contains("cannot resume yet"));
     let err = start("Pendulum-v1", "travelling-wave", "ddpg", 100, cfg, &dir.path().join("c")).unwrap_err().to_string();
     assert!(err.contains("train `mlp` and `ncap` policies"), "{err}");
+    let err = start("Swimmer6-v0", "ncap", "sac", 100, "", &dir.path().join("d")).unwrap_err().to_string();
+    assert!(err.contains("agent `sac` trains `mlp` policies"), "{err}");
 }

@@ -1,0 +1,298 @@
+//! SAC (Haarnoja et al., 2018, with automatic entropy tuning), after CleanRL's
+//! `sac_continuous_action.py`: a tanh-squashed Gaussian actor, twin critics with Polyak-averaged
+//! targets, and the temperature α tuned towards a target entropy of −|A|.
+//!
+//! The actor's mean and log-std are two MLPs (CleanRL shares a trunk between two heads): the
+//! mean network alone is the deterministic policy `bias + scale·tanh(μ(s))`, which is exactly
+//! [`crate::mlp::MlpPolicy`], so `nerve eval --checkpoint` runs it. One env; truncated episodes
+//! are bootstrapped.
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor, Var};
+use controllers::Policy;
+use envs::Info;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::actor::candle_err;
+use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::metrics::MetricsWriter;
+use crate::mlp::{Activation, MlpConfig, MlpPolicy};
+use crate::nn::{Adam, Mlp};
+use crate::replay::Replay;
+use crate::run::{Progress, Summary, TrainContext};
+use crate::{evaluate, seeds, AgentError};
+
+/// SAC hyperparameters (CleanRL's defaults; unknown keys are errors).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SacConfig {
+    pub buffer_size: usize,
+    pub gamma: f64,
+    pub tau: f64,
+    pub batch_size: usize,
+    /// Steps of uniformly random actions before learning starts.
+    pub learning_starts: u64,
+    pub policy_lr: f64,
+    pub q_lr: f64,
+    /// Actor and α are updated every this many steps, this many times (TD3-style delay).
+    pub policy_frequency: u64,
+    /// Tune α automatically (else it stays at `alpha`).
+    pub autotune: bool,
+    pub alpha: f64,
+    /// Hidden widths of the critics (ReLU); the actor is the `mlp` policy's architecture.
+    pub hidden: Vec<usize>,
+    pub eval_episodes: usize,
+    pub eval_every_steps: u64,
+}
+
+impl Default for SacConfig {
+    fn default() -> Self {
+        Self {
+            buffer_size: 1_000_000,
+            gamma: 0.99,
+            tau: 0.005,
+            batch_size: 256,
+            learning_starts: 5_000,
+            policy_lr: 3e-4,
+            q_lr: 1e-3,
+            policy_frequency: 2,
+            autotune: true,
+            alpha: 0.2,
+            hidden: vec![256, 256],
+            eval_episodes: 5,
+            eval_every_steps: 5_000,
+        }
+    }
+}
+
+impl SacConfig {
+    pub fn validate(&self) -> Result<(), AgentError> {
+        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 {
+            return Err(AgentError::invalid("agent `sac`: batch_size, eval_episodes, eval_every_steps and policy_frequency must be ≥ 1, and buffer_size ≥ batch_size"));
+        }
+        for (k, v) in [("tau", self.tau), ("gamma", self.gamma)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(AgentError::invalid(format!("agent `sac`: `{k}` = {v}: expected a number in [0, 1]")));
+            }
+        }
+        for (k, v) in [("policy_lr", self.policy_lr), ("q_lr", self.q_lr), ("alpha", self.alpha)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(AgentError::invalid(format!("agent `sac`: `{k}` = {v}: expected a number > 0")));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub const COLUMNS: &[&str] = &["env_steps", "wall_time_s", "episode_return", "eval_return", "eval_return_std", "critic_loss", "actor_loss", "alpha"];
+
+const LOG_STD_MIN: f64 = -5.0;
+const LOG_STD_MAX: f64 = 2.0;
+
+/// Trains an `mlp` policy with SAC.
+pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
+    cfg.validate()?;
+    if resume {
+        return Err(AgentError::invalid("agent `sac` cannot resume yet: continuing exactly needs the replay buffer and the env's mid-episode state; start a new run"));
+    }
+    if ctx.run.policy != "mlp" {
+        return Err(AgentError::invalid(format!("agent `sac` trains `mlp` policies, not `{}`", ctx.run.policy)));
+    }
+    let e = candle_err;
+    let dev = Device::Cpu;
+    let mut env = ctx.make_env()?;
+    let spec = env.spec().clone();
+    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()).cloned() else {
+        return Err(AgentError::invalid(format!("agent `sac` needs a bounded Box action space; {} has none", spec.id)));
+    };
+    let (d, a) = (spec.obs_dim(), spec.act_dim());
+    let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
+    let bias: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h + l) / 2.0).collect();
+    let (scale_t, bias_t) = (Tensor::from_slice(&scale, a, &dev).map_err(e)?, Tensor::from_slice(&bias, a, &dev).map_err(e)?);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[30]));
+
+    // Actor: mean and log-std networks of the `mlp` policy's architecture.
+    let actor_cfg: MlpConfig = match ctx.policy_config.as_ref() {
+        None => MlpConfig::default(),
+        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
+    };
+    let mut sizes = vec![d];
+    sizes.extend(&actor_cfg.hidden);
+    sizes.push(a);
+    let mean_net = Mlp::new(&sizes, actor_cfg.activation, 0.01, &mut rng, &dev).map_err(e)?;
+    let log_std_net = Mlp::new(&sizes, actor_cfg.activation, 0.01, &mut rng, &dev).map_err(e)?;
+    let mut critic_sizes = vec![d + a];
+    critic_sizes.extend(&cfg.hidden);
+    critic_sizes.push(1);
+    let critics: Vec<Mlp> = (0..2).map(|_| Mlp::new(&critic_sizes, Activation::Relu, 1.0, &mut rng, &dev)).collect::<candle_core::Result<_>>().map_err(e)?;
+    let targets: Vec<Mlp> = critics.iter().map(|c| c.deep_copy()).collect::<candle_core::Result<_>>().map_err(e)?;
+    let critic_vars: Vec<Var> = critics.iter().flat_map(|c| c.vars()).collect();
+    let mut actor_vars = mean_net.vars();
+    actor_vars.extend(log_std_net.vars());
+    let log_alpha = Var::from_tensor(&Tensor::new(cfg.alpha.ln() as f32, &dev).map_err(e)?).map_err(e)?;
+    let mut q_opt = Adam::new(critic_vars.clone(), cfg.q_lr, 1e-8).map_err(e)?;
+    let mut actor_opt = Adam::new(actor_vars.clone(), cfg.policy_lr, 1e-8).map_err(e)?;
+    let mut alpha_opt = Adam::new(vec![log_alpha.clone()], cfg.q_lr, 1e-8).map_err(e)?;
+    let target_entropy = -(a as f64);
+    let n_params: usize = mean_net.vars().iter().map(|v| v.elem_count()).sum();
+    let header = PolicyHeader { env: ctx.run.env.clone(), policy: "mlp".into(), n_params };
+
+    // π(·|s): a reparameterised sample, its log-probability, and the deterministic action.
+    let sample = |obs: &Tensor, noise: &Tensor| -> candle_core::Result<(Tensor, Tensor)> {
+        let mu = mean_net.forward(obs)?;
+        let log_std = (log_std_net.forward(obs)?.tanh()? + 1.0)?.affine(0.5 * (LOG_STD_MAX - LOG_STD_MIN), LOG_STD_MIN)?;
+        let x = (&mu + (log_std.exp()? * noise)?)?;
+        let y = x.tanh()?;
+        let action = y.broadcast_mul(&scale_t)?.broadcast_add(&bias_t)?;
+        let normal_logp = ((noise.sqr()? * -0.5)? - &log_std)?.affine(1.0, -0.5 * (2.0 * std::f64::consts::PI).ln())?;
+        let squash = ((1.0 - y.sqr()?)?.broadcast_mul(&scale_t)? + 1e-6)?.log()?;
+        Ok((action, (normal_logp - squash)?.sum(1)?))
+    };
+    let q = |critic: &Mlp, obs: &Tensor, act: &Tensor| -> candle_core::Result<Tensor> { critic.forward(&Tensor::cat(&[obs, act], 1)?)?.flatten_all() };
+    let eval_pool = rayon::ThreadPoolBuilder::new().build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
+    let evaluate_now = || -> Result<(f64, f64), AgentError> { evaluate::parallel(&eval_pool, ctx, &mean_net.flat().map_err(e)?, &[], cfg.eval_episodes) };
+    let save = || -> Result<(), AgentError> {
+        let mut p = MlpPolicy::new(&spec, &actor_cfg)?;
+        p.set_parameters(&mean_net.flat().map_err(e)?)?;
+        save_policy(&ctx.dir.join("policy.safetensors"), &header, p.parameters().unwrap_or(&[]), &[])
+    };
+
+    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
+    let mut replay = Replay::new(cfg.buffer_size, d, a);
+    let (mut obs, mut next_obs, mut action) = (vec![0.0_f32; d], vec![0.0_f32; d], vec![0.0_f32; a]);
+    let mut info = Info::default();
+    let mut episode = 0u64;
+    env.reset(Some(seeds::mix(ctx.run.seed, &[31, episode])), &mut obs, &mut info)?;
+    let (mut ep_return, mut recent) = (0.0_f64, Vec::<f64>::new());
+    let (mut critic_losses, mut actor_losses) = (Vec::new(), Vec::new());
+    let (mut best_eval, mut last_eval) = (f64::NEG_INFINITY, None);
+    let started = Instant::now();
+    let mut step = 0u64;
+    let normal = |rng: &mut Xoshiro256PlusPlus, n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(rng)).collect() };
+    while step < ctx.run.steps && !ctx.stop_requested() {
+        if step < cfg.learning_starts {
+            action_box.sample_into(&mut rng, &mut action);
+        } else {
+            let o = Tensor::from_slice(&obs, (1, d), &dev).map_err(e)?;
+            let noise = Tensor::from_vec(normal(&mut rng, a), (1, a), &dev).map_err(e)?;
+            action = sample(&o, &noise).map_err(e)?.0.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+        }
+        let s = env.step(&action, &mut next_obs, &mut info)?;
+        step += 1;
+        ep_return += s.reward;
+        replay.push(&obs, &next_obs, &action, s.reward as f32, s.terminated, 0.0, 0.0);
+        if s.done() {
+            recent.push(ep_return);
+            episode += 1;
+            env.reset(Some(seeds::mix(ctx.run.seed, &[31, episode])), &mut obs, &mut info)?;
+            ep_return = 0.0;
+        } else {
+            obs.copy_from_slice(&next_obs);
+        }
+
+        if step > cfg.learning_starts {
+            let idx: Vec<usize> = (0..cfg.batch_size).map(|_| rng.random_range(0..replay.len)).collect();
+            let batch = |src: &[f32], w: usize| Tensor::from_vec(Replay::gather(src, w, &idx), (cfg.batch_size, w), &dev);
+            let (b_obs, b_next, b_act) = (batch(&replay.obs, d).map_err(e)?, batch(&replay.next_obs, d).map_err(e)?, batch(&replay.actions, a).map_err(e)?);
+            let b_rew = batch(&replay.rewards, 1).map_err(e)?.flatten_all().map_err(e)?;
+            let b_done = batch(&replay.dones, 1).map_err(e)?.flatten_all().map_err(e)?;
+            let noise = Tensor::from_vec(normal(&mut rng, cfg.batch_size * a), (cfg.batch_size, a), &dev).map_err(e)?;
+            // Critics: soft Bellman targets from the current policy at s'.
+            let alpha = log_alpha.exp().map_err(e)?.to_scalar::<f32>().map_err(e)? as f64;
+            let critic_loss = (|| -> candle_core::Result<Tensor> {
+                let (next_a, next_logp) = sample(&b_next, &noise)?;
+                let next_q = q(&targets[0], &b_next, &next_a)?.minimum(&q(&targets[1], &b_next, &next_a)?)?;
+                let soft = (next_q - (next_logp * alpha)?)?;
+                let target = (&b_rew + ((1.0 - &b_done)? * soft)?.affine(cfg.gamma, 0.0)?)?.detach();
+                let l1 = (q(&critics[0], &b_obs, &b_act)? - &target)?.sqr()?.mean_all()?;
+                let l2 = (q(&critics[1], &b_obs, &b_act)? - &target)?.sqr()?.mean_all()?;
+                l1 + l2
+            })()
+            .map_err(e)?;
+            let mut grads = critic_loss.backward().map_err(e)?;
+            for v in &actor_vars {
+                grads.remove(v);
+            }
+            q_opt.step(&grads).map_err(e)?;
+            critic_losses.push(critic_loss.to_scalar::<f32>().map_err(e)? as f64);
+            // Actor and temperature, delayed but repeated to keep the update ratio.
+            if step % cfg.policy_frequency == 0 {
+                for _ in 0..cfg.policy_frequency {
+                    let noise = Tensor::from_vec(normal(&mut rng, cfg.batch_size * a), (cfg.batch_size, a), &dev).map_err(e)?;
+                    let alpha = log_alpha.exp().map_err(e)?.to_scalar::<f32>().map_err(e)? as f64;
+                    let (pi, logp) = sample(&b_obs, &noise).map_err(e)?;
+                    let actor_loss = (|| -> candle_core::Result<Tensor> {
+                        let min_q = q(&critics[0], &b_obs, &pi)?.minimum(&q(&critics[1], &b_obs, &pi)?)?;
+                        ((&logp * alpha)? - min_q)?.mean_all()
+                    })()
+                    .map_err(e)?;
+                    let mut grads = actor_loss.backward().map_err(e)?;
+                    for v in critic_vars.iter().chain(std::iter::once(&log_alpha)) {
+                        grads.remove(v);
+                    }
+                    actor_opt.step(&grads).map_err(e)?;
+                    actor_losses.push(actor_loss.to_scalar::<f32>().map_err(e)? as f64);
+                    if cfg.autotune {
+                        let alpha_loss = (|| -> candle_core::Result<Tensor> {
+                            let entropy_gap = (logp.detach() + target_entropy)?;
+                            (entropy_gap.broadcast_mul(&log_alpha.exp()?)? * -1.0)?.mean_all()
+                        })()
+                        .map_err(e)?;
+                        let mut grads = alpha_loss.backward().map_err(e)?;
+                        for v in critic_vars.iter().chain(&actor_vars) {
+                            grads.remove(v);
+                        }
+                        alpha_opt.step(&grads).map_err(e)?;
+                    }
+                }
+            }
+            for (t, c) in targets.iter().zip(&critics) {
+                for (tv, cv) in t.vars().iter().zip(c.vars()) {
+                    tv.set(&((cv.as_tensor() * cfg.tau).map_err(e)? + (tv.as_tensor() * (1.0 - cfg.tau)).map_err(e)?).map_err(e)?).map_err(e)?;
+                }
+            }
+        }
+
+        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps || ctx.stop_requested() {
+            let r = evaluate_now()?;
+            best_eval = best_eval.max(r.0);
+            last_eval = Some(r);
+            let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
+            let alpha = log_alpha.exp().map_err(e)?.to_scalar::<f32>().map_err(e)? as f64;
+            metrics.write(&[step as f64, started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), alpha])?;
+            save()?;
+            on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: avg(&recent), eval_return: Some(r.0) });
+            recent.clear();
+            critic_losses.clear();
+            actor_losses.clear();
+        }
+    }
+    save()?;
+    let state = serde_json::json!({"env_steps": step, "resumable": false}).to_string();
+    let (mean_flat, log_std_flat) = (mean_net.flat().map_err(e)?, log_std_net.flat().map_err(e)?);
+    save_learner(&ctx.dir.join("checkpoint.safetensors"), "sac", &[("actor.mean", &mean_flat), ("actor.log_std", &log_std_flat)], &state)?;
+    let (final_eval, final_std) = match last_eval {
+        Some(r) => r,
+        None => evaluate_now()?,
+    };
+    let wall = started.elapsed().as_secs_f64();
+    Ok(Summary {
+        env: ctx.run.env.clone(),
+        policy: ctx.run.policy.clone(),
+        agent: "sac".into(),
+        seed: ctx.run.seed,
+        n_params,
+        iterations: step,
+        env_steps: step,
+        wall_time_s: wall,
+        env_steps_per_s: step as f64 / wall.max(1e-9),
+        final_eval_return: final_eval,
+        final_eval_return_std: final_std,
+        best_eval_return: best_eval.max(final_eval),
+        completed: step >= ctx.run.steps,
+    })
+}
