@@ -21,12 +21,22 @@ pub struct PerfArgs {
     /// Threads for the VecEnv (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Time PPO's update phase instead (10 epochs × 32 minibatches over a synthetic batch of
+    /// 8 × 256 samples of this env's shapes, 64×64 networks), for comparison with other libraries.
+    #[arg(long)]
+    ppo_update: bool,
+    /// Timed repetitions of the PPO update (after one warm-up).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run(args: PerfArgs) -> Result<(), CliError> {
+    if args.ppo_update {
+        return ppo_update(&args);
+    }
     if args.steps == 0 {
         return Err(CliError("--steps 0: expected at least 1 step".into()));
     }
@@ -109,4 +119,30 @@ fn vec_env(id: &str, num_envs: usize, threads: usize, steps: usize) -> Result<f6
     };
     run(batches / 10 + 1)?;
     run(batches)
+}
+
+fn ppo_update(args: &PerfArgs) -> Result<(), CliError> {
+    if args.repeats == 0 {
+        return Err(CliError("--repeats 0: expected at least 1".into()));
+    }
+    let spec = envs::make(&args.env)?.spec().clone();
+    let cfg = agents::ppo::PpoConfig::default();
+    let mut times = agents::ppo::time_update_phase(&spec, &cfg, args.repeats)?;
+    times.sort_by(f64::total_cmp);
+    let (best, median) = (times[0], times[times.len() / 2]);
+    let batch = cfg.num_envs * cfg.num_steps;
+    if args.json {
+        let out = serde_json::json!({
+            "system": "nerve", "env": args.env, "batch": batch, "minibatch": batch / cfg.num_minibatches,
+            "epochs": cfg.update_epochs, "update_seconds": times, "best_s": best, "median_s": median,
+            "threads": std::env::var("RAYON_NUM_THREADS").unwrap_or_default(),
+        });
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(());
+    }
+    println!(
+        "PPO update phase on {}: batch {batch}, {} epochs × {} minibatches, 64×64 networks: best {:.3} s, median {:.3} s over {} runs",
+        args.env, cfg.update_epochs, cfg.num_minibatches, best, median, times.len()
+    );
+    Ok(())
 }

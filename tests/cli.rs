@@ -85,6 +85,11 @@ fn perf_reports_steps_per_second() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["single_env_steps_per_sec"].as_f64().unwrap() > 0.0);
     assert_eq!(v["vec_env"]["num_envs"], 2);
+    let (code, out, err) = nerve(&["perf", "--ppo-update", "--repeats", "1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["batch"].as_u64(), v["epochs"].as_u64(), v["minibatch"].as_u64()), (Some(2048), Some(10), Some(64)));
+    assert!(v["best_s"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

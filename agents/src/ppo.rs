@@ -185,7 +185,6 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let mut episode_step = vec![0usize; n];
     let period = actor.oscillator_period();
     let batch = n * cfg.num_steps;
-    let minibatch = batch / cfg.num_minibatches;
     let iterations = ctx.run.steps.div_ceil(batch as u64).max(1);
     let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let eval_pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
@@ -320,73 +319,20 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         let returns: Vec<f32> = advantages.iter().zip(&b_val).map(|(adv, v)| adv + v).collect();
 
         // ---- Update ----
-        let t_obs = Tensor::from_vec(b_obs, (batch, d), &dev).map_err(e)?;
-        let t_raw = Tensor::from_vec(b_raw, (batch, d), &dev).map_err(e)?;
         let (t_od, t_ov) = osc_tensors(&b_steps).map_err(e)?;
-        let t_act = Tensor::from_vec(b_act, (batch, a), &dev).map_err(e)?;
-        let t_logp = Tensor::from_vec(b_logp, batch, &dev).map_err(e)?;
-        let t_adv = Tensor::from_vec(advantages, batch, &dev).map_err(e)?;
-        let t_ret = Tensor::from_vec(returns.clone(), batch, &dev).map_err(e)?;
-        let t_val = Tensor::from_vec(b_val.clone(), batch, &dev).map_err(e)?;
-        let (mut pg_losses, mut v_losses, mut entropies, mut kls, mut clipfracs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut order: Vec<u32> = (0..batch as u32).collect();
-        'epochs: for epoch in 0..cfg.update_epochs {
-            let mut shuffle = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[13, iteration, epoch as u64]));
-            for k in (1..batch).rev() {
-                order.swap(k, shuffle.random_range(0..=k));
-            }
-            for start in (0..batch).step_by(minibatch) {
-                let idx = Tensor::from_slice(&order[start..start + minibatch], minibatch, &dev).map_err(e)?;
-                let pick = |t: &Tensor| t.index_select(&idx, 0);
-                let (obs, raw, od, ov) = (pick(&t_obs).map_err(e)?, pick(&t_raw).map_err(e)?, pick(&t_od).map_err(e)?, pick(&t_ov).map_err(e)?);
-                let (act, old_logp, adv, ret, old_v) = (pick(&t_act).map_err(e)?, pick(&t_logp).map_err(e)?, pick(&t_adv).map_err(e)?, pick(&t_ret).map_err(e)?, pick(&t_val).map_err(e)?);
-                let losses = (|| -> candle_core::Result<(Tensor, f32, f32, f32, f32, f32)> {
-                    let mean = actor.forward(&obs, &raw, &od, &ov)?;
-                    let z = act.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
-                    let log_2pi = (2.0 * std::f64::consts::PI).ln();
-                    let new_logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(minibatch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;
-                    let entropy = (log_std.sum_all()? + a as f64 * (0.5 + 0.5 * log_2pi))?;
-                    let log_ratio = (&new_logp - &old_logp)?;
-                    let ratio = log_ratio.exp()?;
-                    let approx_kl = ((&ratio - 1.0)? - &log_ratio)?.mean_all()?.to_scalar::<f32>()?;
-                    let clipfrac = (&ratio - 1.0)?.abs()?.gt(cfg.clip_coef)?.to_dtype(DType::F32)?.mean_all()?.to_scalar::<f32>()?;
-                    let adv = if cfg.norm_adv {
-                        let m = adv.mean_all()?;
-                        let s = adv.broadcast_sub(&m)?.sqr()?.mean_all()?.affine(minibatch as f64 / (minibatch as f64 - 1.0).max(1.0), 0.0)?.sqrt()?;
-                        adv.broadcast_sub(&m)?.broadcast_div(&(s + 1e-8)?)?
-                    } else {
-                        adv.clone()
-                    };
-                    let pg1 = (adv.neg()? * &ratio)?;
-                    let pg2 = (adv.neg()? * ratio.clamp(1.0 - cfg.clip_coef, 1.0 + cfg.clip_coef)?)?;
-                    let pg_loss = pg1.maximum(&pg2)?.mean_all()?;
-                    let new_v = critic.forward(&obs)?.flatten_all()?;
-                    let v_loss = if cfg.clip_vloss {
-                        let unclipped = (&new_v - &ret)?.sqr()?;
-                        let clipped_v = (&old_v + (&new_v - &old_v)?.clamp(-cfg.clip_coef, cfg.clip_coef)?)?;
-                        let clipped = (clipped_v - &ret)?.sqr()?;
-                        (unclipped.maximum(&clipped)?.mean_all()? * 0.5)?
-                    } else {
-                        ((&new_v - &ret)?.sqr()?.mean_all()? * 0.5)?
-                    };
-                    let loss = ((&pg_loss - (&entropy * cfg.ent_coef)?)? + (&v_loss * cfg.vf_coef)?)?;
-                    Ok((loss, pg_loss.to_scalar()?, v_loss.to_scalar()?, entropy.to_scalar()?, approx_kl, clipfrac))
-                })()
-                .map_err(e)?;
-                let (loss, pg, vl, ent, kl, cf) = losses;
-                let mut grads = loss.backward().map_err(e)?;
-                clip_grad_norm(&mut grads, &all_vars, cfg.max_grad_norm).map_err(e)?;
-                adam.step(&grads).map_err(e)?;
-                pg_losses.push(pg as f64);
-                v_losses.push(vl as f64);
-                entropies.push(ent as f64);
-                kls.push(kl as f64);
-                clipfracs.push(cf as f64);
-                if cfg.target_kl > 0.0 && kl as f64 > cfg.target_kl {
-                    break 'epochs;
-                }
-            }
-        }
+        let rollout = Batch {
+            obs: Tensor::from_vec(b_obs, (batch, d), &dev).map_err(e)?,
+            raw: Tensor::from_vec(b_raw, (batch, d), &dev).map_err(e)?,
+            osc_d: t_od,
+            osc_v: t_ov,
+            actions: Tensor::from_vec(b_act, (batch, a), &dev).map_err(e)?,
+            log_probs: Tensor::from_vec(b_logp, batch, &dev).map_err(e)?,
+            advantages: Tensor::from_vec(advantages, batch, &dev).map_err(e)?,
+            returns: Tensor::from_vec(returns.clone(), batch, &dev).map_err(e)?,
+            values: Tensor::from_vec(b_val.clone(), batch, &dev).map_err(e)?,
+        };
+        let net = Networks { actor: &actor, log_std: &log_std, critic: &critic, all_vars: &all_vars };
+        let stats = update(cfg, &net, &mut adam, &rollout, ctx.run.seed, iteration).map_err(e)?;
         let var_y = variance(&returns);
         let residual: Vec<f32> = returns.iter().zip(&b_val).map(|(r, v)| r - v).collect();
         let explained = if var_y == 0.0 { f64::NAN } else { 1.0 - variance(&residual) / var_y };
@@ -403,7 +349,6 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         };
         let episode_returns: Vec<f64> = finished.iter().map(|ep| ep.episode_return).collect();
         let recent = if episode_returns.is_empty() { f64::NAN } else { mean_std(&episode_returns).0 };
-        let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
         let wall = started.elapsed().as_secs_f64();
         metrics.write(&[
             iteration as f64,
@@ -413,11 +358,11 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             episode_returns.len() as f64,
             eval.map_or(f64::NAN, |v| v.0),
             eval.map_or(f64::NAN, |v| v.1),
-            avg(&pg_losses),
-            avg(&v_losses),
-            avg(&entropies),
-            avg(&kls),
-            avg(&clipfracs),
+            stats.policy_loss,
+            stats.value_loss,
+            stats.entropy,
+            stats.approx_kl,
+            stats.clip_fraction,
             explained,
             adam.learning_rate,
         ])?;
@@ -466,4 +411,146 @@ fn variance(x: &[f32]) -> f64 {
     let n = x.len().max(1) as f64;
     let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
     x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
+}
+
+/// One rollout, flattened: `B = num_envs × num_steps` samples.
+pub(crate) struct Batch {
+    pub obs: Tensor,
+    pub raw: Tensor,
+    pub osc_d: Tensor,
+    pub osc_v: Tensor,
+    pub actions: Tensor,
+    pub log_probs: Tensor,
+    pub advantages: Tensor,
+    pub returns: Tensor,
+    pub values: Tensor,
+}
+
+pub(crate) struct Networks<'a> {
+    pub actor: &'a Actor,
+    pub log_std: &'a Var,
+    pub critic: &'a Mlp,
+    pub all_vars: &'a [Var],
+}
+
+/// Mean losses and diagnostics of one update phase.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct UpdateStats {
+    pub policy_loss: f64,
+    pub value_loss: f64,
+    pub entropy: f64,
+    pub approx_kl: f64,
+    pub clip_fraction: f64,
+}
+
+/// The update phase: `update_epochs` shuffled passes of minibatch steps over `rollout`, the
+/// clipped surrogate, the (clipped) value loss and the entropy bonus, global-norm clipped Adam.
+pub(crate) fn update(cfg: &PpoConfig, net: &Networks, adam: &mut Adam, rollout: &Batch, seed: u64, iteration: u64) -> candle_core::Result<UpdateStats> {
+    let dev = Device::Cpu;
+    let batch = rollout.obs.dim(0)?;
+    let a = rollout.actions.dim(1)?;
+    let minibatch = batch / cfg.num_minibatches;
+    let (mut pg_losses, mut v_losses, mut entropies, mut kls, mut clipfracs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut order: Vec<u32> = (0..batch as u32).collect();
+    'epochs: for epoch in 0..cfg.update_epochs {
+        let mut shuffle = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(seed, &[13, iteration, epoch as u64]));
+        for k in (1..batch).rev() {
+            order.swap(k, shuffle.random_range(0..=k));
+        }
+        for start in (0..batch).step_by(minibatch) {
+            let idx = Tensor::from_slice(&order[start..start + minibatch], minibatch, &dev)?;
+            let pick = |t: &Tensor| t.index_select(&idx, 0);
+            let (obs, raw, od, ov) = (pick(&rollout.obs)?, pick(&rollout.raw)?, pick(&rollout.osc_d)?, pick(&rollout.osc_v)?);
+            let (act, old_logp, adv, ret, old_v) = (pick(&rollout.actions)?, pick(&rollout.log_probs)?, pick(&rollout.advantages)?, pick(&rollout.returns)?, pick(&rollout.values)?);
+            let log_std = net.log_std;
+            let mean = net.actor.forward(&obs, &raw, &od, &ov)?;
+            let z = act.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
+            let log_2pi = (2.0 * std::f64::consts::PI).ln();
+            let new_logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(minibatch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;
+            let entropy = (log_std.sum_all()? + a as f64 * (0.5 + 0.5 * log_2pi))?;
+            let log_ratio = (&new_logp - &old_logp)?;
+            let ratio = log_ratio.exp()?;
+            let approx_kl = ((&ratio - 1.0)? - &log_ratio)?.mean_all()?.to_scalar::<f32>()?;
+            let clipfrac = (&ratio - 1.0)?.abs()?.gt(cfg.clip_coef)?.to_dtype(DType::F32)?.mean_all()?.to_scalar::<f32>()?;
+            let adv = if cfg.norm_adv {
+                let m = adv.mean_all()?;
+                let s = adv.broadcast_sub(&m)?.sqr()?.mean_all()?.affine(minibatch as f64 / (minibatch as f64 - 1.0).max(1.0), 0.0)?.sqrt()?;
+                adv.broadcast_sub(&m)?.broadcast_div(&(s + 1e-8)?)?
+            } else {
+                adv.clone()
+            };
+            let pg1 = (adv.neg()? * &ratio)?;
+            let pg2 = (adv.neg()? * ratio.clamp(1.0 - cfg.clip_coef, 1.0 + cfg.clip_coef)?)?;
+            let pg_loss = pg1.maximum(&pg2)?.mean_all()?;
+            let new_v = net.critic.forward(&obs)?.flatten_all()?;
+            let v_loss = if cfg.clip_vloss {
+                let unclipped = (&new_v - &ret)?.sqr()?;
+                let clipped_v = (&old_v + (&new_v - &old_v)?.clamp(-cfg.clip_coef, cfg.clip_coef)?)?;
+                let clipped = (clipped_v - &ret)?.sqr()?;
+                (unclipped.maximum(&clipped)?.mean_all()? * 0.5)?
+            } else {
+                ((&new_v - &ret)?.sqr()?.mean_all()? * 0.5)?
+            };
+            let loss = ((&pg_loss - (&entropy * cfg.ent_coef)?)? + (&v_loss * cfg.vf_coef)?)?;
+            let mut grads = loss.backward()?;
+            clip_grad_norm(&mut grads, net.all_vars, cfg.max_grad_norm)?;
+            adam.step(&grads)?;
+            pg_losses.push(pg_loss.to_scalar::<f32>()? as f64);
+            v_losses.push(v_loss.to_scalar::<f32>()? as f64);
+            entropies.push(entropy.to_scalar::<f32>()? as f64);
+            kls.push(approx_kl as f64);
+            clipfracs.push(clipfrac as f64);
+            if cfg.target_kl > 0.0 && approx_kl as f64 > cfg.target_kl {
+                break 'epochs;
+            }
+        }
+    }
+    let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
+    Ok(UpdateStats { policy_loss: avg(&pg_losses), value_loss: avg(&v_losses), entropy: avg(&entropies), approx_kl: avg(&kls), clip_fraction: avg(&clipfracs) })
+}
+
+/// Wall time (s) of PPO's update phase on a synthetic rollout of `spec`'s shapes with an `mlp`
+/// policy (`cfg`'s batch, epochs and minibatches; 64×64 tanh networks by default), once per
+/// repeat after a warm-up: the figure to compare with another library's update on the same batch.
+pub fn time_update_phase(spec: &envs::EnvSpec, cfg: &PpoConfig, repeats: usize) -> Result<Vec<f64>, AgentError> {
+    cfg.validate()?;
+    let e = candle_err;
+    let dev = Device::Cpu;
+    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()) else {
+        return Err(AgentError::invalid(format!("{} has no bounded Box action space", spec.id)));
+    };
+    let (d, a, batch) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs * cfg.num_steps);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let actor = Actor::build("ppo", "mlp", None, spec, action_box, &mut rng)?;
+    let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, a, &dev).map_err(e)?).map_err(e)?;
+    let mut critic_sizes = vec![d];
+    critic_sizes.extend(&cfg.critic_hidden);
+    critic_sizes.push(1);
+    let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, &mut rng, &dev).map_err(e)?;
+    let mut all_vars = actor.vars();
+    all_vars.push(log_std.clone());
+    all_vars.extend(critic.vars());
+    let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
+    let mut normal = |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
+    let obs = Tensor::from_vec(normal(batch * d), (batch, d), &dev).map_err(e)?;
+    let actions = Tensor::from_vec(normal(batch * a), (batch, a), &dev).map_err(e)?.clamp(-1.0, 1.0).map_err(e)?;
+    let advantages = Tensor::from_vec(normal(batch), batch, &dev).map_err(e)?;
+    let returns = Tensor::from_vec(normal(batch), batch, &dev).map_err(e)?;
+    let zeros = Tensor::zeros(batch, DType::F32, &dev).map_err(e)?;
+    // Old log-probabilities and values from the initial networks, as a real rollout has them.
+    let mean = actor.forward(&obs, &obs, &zeros, &zeros).map_err(e)?;
+    let z = actions.broadcast_sub(&mean).map_err(e)?.broadcast_div(&log_std.exp().map_err(e)?).map_err(e)?;
+    let log_probs = (z.sqr().map_err(e)? * -0.5).map_err(e)?.sum(1).map_err(e)?.detach();
+    let values = critic.forward(&obs).map_err(e)?.flatten_all().map_err(e)?.detach();
+    let rollout = Batch { obs: obs.clone(), raw: obs, osc_d: zeros.clone(), osc_v: zeros, actions, log_probs, advantages, returns, values };
+    let net = Networks { actor: &actor, log_std: &log_std, critic: &critic, all_vars: &all_vars };
+    let mut times = Vec::with_capacity(repeats);
+    for k in 0..=repeats {
+        let start = Instant::now();
+        update(cfg, &net, &mut adam, &rollout, 0, k as u64).map_err(e)?;
+        if k > 0 {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(times)
 }
