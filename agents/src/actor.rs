@@ -60,7 +60,7 @@ impl Actor {
     /// chose), NCAP the raw hinge angles in `obs_raw` and the oscillator drive `[B]`.
     pub fn forward(&self, obs: &Tensor, obs_raw: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Actor::Mlp { net, low, half_range, .. } => (net.forward(obs)?.tanh()? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
+            Actor::Mlp { net, low, half_range, .. } => (crate::nn::fast_tanh(&net.forward(obs)?)? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
             Actor::Ncap { module, n_joints, .. } => module.forward(&obs_raw.narrow(1, 0, *n_joints)?, osc_d, osc_v),
         }
     }

@@ -1,12 +1,14 @@
 //! A deterministic MLP policy on a flat parameter vector: what evolution strategies train, and
 //! what runs a trained MLP at evaluation time (no autodiff needed to act).
 //!
-//! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2`, `h_k = act(W_k h_{k−1} + b_k)`,
+//! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2` (tanh: [`crate::nn::tanh_approx`]), `h_k = act(W_k h_{k−1} + b_k)`,
 //! `h_0 = clip((obs − obs_mean)/obs_std, ±obs_clip)`. Parameters, layer by layer: `W`
 //! (out × in, row-major), then `b`. The observation normaliser (identity unless a learner set
 //! it) is carried as buffers `obs_mean`, `obs_std`, `obs_clip`.
 
 use controllers::{check_parameters, Policy, PolicyError};
+
+use crate::nn::tanh_approx;
 use envs::EnvSpec;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
@@ -118,11 +120,12 @@ impl Policy for MlpPolicy {
             let (input, output) = (&self.buf_a[..n_in], &mut self.buf_b[..n_out]);
             for (o, (row, bias)) in output.iter_mut().zip(w.chunks_exact(n_in).zip(b)) {
                 let z = row.iter().zip(input).map(|(a, x)| a * x).sum::<f32>() + bias;
+                // The learners' tanh (`nn::fast_tanh`), so a trained MLP acts here as it did in training.
                 *o = if k + 1 == layers {
-                    z.tanh()
+                    tanh_approx(z)
                 } else {
                     match self.activation {
-                        Activation::Tanh => z.tanh(),
+                        Activation::Tanh => tanh_approx(z),
                         Activation::Relu => z.max(0.0),
                     }
                 };

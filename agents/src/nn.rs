@@ -57,7 +57,7 @@ impl Mlp {
             h = h.matmul(&w.t()?)?.broadcast_add(b)?;
             if k + 1 < self.layers.len() {
                 h = match self.activation {
-                    Activation::Tanh => h.tanh()?,
+                    Activation::Tanh => fast_tanh(&h)?,
                     Activation::Relu => h.relu()?,
                 };
             }
@@ -274,6 +274,85 @@ mod tests {
         assert!(loss < 1e-3, "loss {loss}");
         let w = mlp.flat()?;
         assert!((w[0] - 1.0).abs() < 0.05 && (w[1] + 1.0).abs() < 0.05 && (w[2] - 1.0).abs() < 0.05, "{w:?}");
+        Ok(())
+    }
+}
+
+/// `tanh` as a rational minimax approximation, `x·P(x²)/Q(x²)` on x clamped to ±7.905 (the
+/// form Eigen uses; within 4.3e-7 of `tanh`, a few f32 ulps near ±1), several times faster than
+/// libm's `tanhf`, which took 40% of a PPO update. Its gradient is `1 − y²`. F32 CPU tensors;
+/// anything else goes to candle's own `tanh`.
+pub fn fast_tanh(x: &Tensor) -> Result<Tensor> {
+    if x.dtype() != DType::F32 || !x.device().is_cpu() {
+        return x.tanh();
+    }
+    x.contiguous()?.apply_op1(FastTanh)
+}
+
+/// The approximation on one value.
+#[inline]
+pub fn tanh_approx(x: f32) -> f32 {
+    const CLAMP: f32 = 7.905_311;
+    const A: [f32; 7] = [4.893_524_6e-3, 6.372_619_3e-4, 1.485_722_4e-5, 5.122_297e-8, -8.604_672e-11, 2.000_187_9e-13, -2.760_768_5e-16];
+    const B: [f32; 4] = [4.893_525e-3, 2.268_434_6e-3, 1.185_347e-4, 1.198_258_4e-6];
+    let x = x.clamp(-CLAMP, CLAMP);
+    let x2 = x * x;
+    // Horner with plain multiply-adds: `mul_add` would call libm's software fma on targets
+    // built without the `fma` feature.
+    let p = ((((((A[6] * x2 + A[5]) * x2 + A[4]) * x2 + A[3]) * x2 + A[2]) * x2 + A[1]) * x2) + A[0];
+    let q = ((B[3] * x2 + B[2]) * x2 + B[1]) * x2 + B[0];
+    x * p / q
+}
+
+struct FastTanh;
+
+impl candle_core::CustomOp1 for FastTanh {
+    fn name(&self) -> &'static str {
+        "fast-tanh"
+    }
+
+    fn cpu_fwd(&self, storage: &candle_core::CpuStorage, layout: &candle_core::Layout) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let candle_core::CpuStorage::F32(values) = storage else {
+            candle_core::bail!("fast-tanh: expected f32");
+        };
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("fast-tanh: expected a contiguous tensor");
+        };
+        let out: Vec<f32> = values[start..end].iter().map(|&x| tanh_approx(x)).collect();
+        Ok((candle_core::CpuStorage::F32(out), layout.shape().clone()))
+    }
+
+    fn bwd(&self, _arg: &Tensor, res: &Tensor, grad_res: &Tensor) -> Result<Option<Tensor>> {
+        Ok(Some((grad_res * (1.0 - res.sqr()?)?)?))
+    }
+}
+
+#[cfg(test)]
+mod fast_tanh_tests {
+    use super::*;
+
+    #[test]
+    fn fast_tanh_is_within_5e7_of_tanh() {
+        let mut worst = 0.0_f64;
+        for k in -200_000..=200_000 {
+            let x = k as f32 * 1e-4; // [−20, 20]
+            worst = worst.max((tanh_approx(x) as f64 - (x as f64).tanh()).abs());
+        }
+        assert!(worst < 5e-7, "max |error| {worst:e}");
+        assert_eq!(tanh_approx(0.0), 0.0);
+        assert!(tanh_approx(30.0) <= 1.0 && tanh_approx(-30.0) >= -1.0);
+    }
+
+    #[test]
+    fn fast_tanh_gradient_is_one_minus_y_squared() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::from_slice(&[-2.0_f32, -0.3, 0.0, 0.7, 3.0], 5, &dev)?)?;
+        let y = fast_tanh(&x)?;
+        let g = y.sum_all()?.backward()?;
+        let got = g.get(&x).unwrap().to_vec1::<f32>()?;
+        for (xi, gi) in [-2.0_f32, -0.3, 0.0, 0.7, 3.0].iter().zip(got) {
+            assert!((gi - (1.0 - xi.tanh().powi(2))).abs() < 1e-6);
+        }
         Ok(())
     }
 }
