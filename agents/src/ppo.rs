@@ -166,15 +166,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let e = candle_err;
 
     // Actor, log-std and critic.
-    let actor = Actor::build("ppo", &ctx.run.policy, policy_table, &spec, action_box, &mut init_rng)?;
-    let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, a, &dev).map_err(e)?).map_err(e)?;
-    let mut critic_sizes = vec![d];
-    critic_sizes.extend(&cfg.critic_hidden);
-    critic_sizes.push(1);
-    let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, &mut init_rng, &dev).map_err(e)?;
-    let mut all_vars = actor.vars();
-    all_vars.push(log_std.clone());
-    all_vars.extend(critic.vars());
+    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, &ctx.run.policy, policy_table, &spec, action_box, &mut init_rng)?;
     let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
     let n_params = actor.n_params();
     let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
@@ -413,6 +405,31 @@ fn variance(x: &[f32]) -> f64 {
     x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n
 }
 
+/// PPO's networks: the actor (the Gaussian's mean), its state-independent log-std, the critic.
+struct PpoNets {
+    actor: Actor,
+    log_std: Var,
+    critic: Mlp,
+    /// Every trainable variable, actor first.
+    all_vars: Vec<Var>,
+}
+
+impl PpoNets {
+    fn build(cfg: &PpoConfig, policy: &str, policy_table: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
+        let (e, dev) = (candle_err, Device::Cpu);
+        let actor = Actor::build("ppo", policy, policy_table, spec, action_box, rng)?;
+        let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, spec.act_dim(), &dev).map_err(e)?).map_err(e)?;
+        let mut critic_sizes = vec![spec.obs_dim()];
+        critic_sizes.extend(&cfg.critic_hidden);
+        critic_sizes.push(1);
+        let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, rng, &dev).map_err(e)?;
+        let mut all_vars = actor.vars();
+        all_vars.push(log_std.clone());
+        all_vars.extend(critic.vars());
+        Ok(Self { actor, log_std, critic, all_vars })
+    }
+}
+
 /// One rollout, flattened: `B = num_envs × num_steps` samples.
 pub(crate) struct Batch {
     pub obs: Tensor,
@@ -521,15 +538,7 @@ pub fn time_update_phase(spec: &envs::EnvSpec, cfg: &PpoConfig, repeats: usize) 
     };
     let (d, a, batch) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs * cfg.num_steps);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-    let actor = Actor::build("ppo", "mlp", None, spec, action_box, &mut rng)?;
-    let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, a, &dev).map_err(e)?).map_err(e)?;
-    let mut critic_sizes = vec![d];
-    critic_sizes.extend(&cfg.critic_hidden);
-    critic_sizes.push(1);
-    let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, &mut rng, &dev).map_err(e)?;
-    let mut all_vars = actor.vars();
-    all_vars.push(log_std.clone());
-    all_vars.extend(critic.vars());
+    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, "mlp", None, spec, action_box, &mut rng)?;
     let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
     let mut normal = |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
     let obs = Tensor::from_vec(normal(batch * d), (batch, d), &dev).map_err(e)?;
