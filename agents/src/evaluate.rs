@@ -12,52 +12,52 @@ pub fn episodes(env: &mut dyn Env, policy: &mut dyn Policy, seeds: &[u64]) -> Re
     seeds.iter().map(|&s| Ok(run_episode(env, policy, s, |_| {})?)).collect()
 }
 
-/// Mean and sample std of the return of the policy with parameters `params` (and `buffers`)
-/// over `count` held-out seeds, one episode per task on `pool`.
-pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], buffers: &[(&str, Vec<f32>)], count: usize) -> Result<(f64, f64), AgentError> {
-    let returns: Vec<Result<f64, AgentError>> = pool.install(|| {
-        (0..count)
-            .into_par_iter()
+/// Runs `score` on every item in parallel on `pool`, each rayon task with an env and a policy
+/// of `ctx` built once and reused; the results keep the items' order whatever the scheduling.
+fn on_pool<I, T>(
+    pool: &rayon::ThreadPool,
+    ctx: &TrainContext,
+    items: I,
+    score: impl Fn(&mut dyn Policy, &mut dyn Env, I::Item) -> Result<T, AgentError> + Sync + Send,
+) -> Result<Vec<T>, AgentError>
+where
+    I: IndexedParallelIterator,
+    T: Send,
+{
+    let results: Vec<Result<T, AgentError>> = pool.install(|| {
+        items
             .map_init(
                 || ctx.make_env().and_then(|env| Ok((ctx.make_policy(env.spec())?, env))),
-                |built, k| {
+                |built, item| {
                     let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
-                    policy.set_parameters(params)?;
-                    for (name, values) in buffers {
-                        policy.set_buffer(name, values)?;
-                    }
-                    Ok(run_episode(env.as_mut(), policy.as_mut(), seeds::eval_seed(k), |_| {})?.episode_return)
+                    score(policy.as_mut(), env.as_mut(), item)
                 },
             )
             .collect()
     });
-    let returns = returns.into_iter().collect::<Result<Vec<_>, _>>()?;
+    results.into_iter().collect()
+}
+
+/// Mean and sample std of the return of the policy with parameters `params` (and `buffers`)
+/// over `count` held-out seeds, one episode per task on `pool`.
+pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], buffers: &[(&str, Vec<f32>)], count: usize) -> Result<(f64, f64), AgentError> {
+    let returns = on_pool(pool, ctx, (0..count).into_par_iter(), |policy, env, k| {
+        policy.set_parameters(params)?;
+        for (name, values) in buffers {
+            policy.set_buffer(name, values)?;
+        }
+        Ok(run_episode(env, policy, seeds::eval_seed(k), |_| {})?.episode_return)
+    })?;
     Ok(mean_std(&returns))
 }
 
 /// Mean return and env steps of each candidate parameter vector, every candidate scored on the
-/// same `episode_seeds`, in parallel on `pool`. The result is in candidate order whatever the
-/// scheduling.
-pub fn population(
-    pool: &rayon::ThreadPool,
-    ctx: &TrainContext,
-    candidates: &[Vec<f32>],
-    episode_seeds: &[u64],
-) -> Result<Vec<(f64, u64)>, AgentError> {
-    let scores: Vec<Result<(f64, u64), AgentError>> = pool.install(|| {
-        candidates
-            .par_iter()
-            .map_init(
-                || ctx.make_env().and_then(|env| Ok((ctx.make_policy(env.spec())?, env))),
-                |built, params| {
-                    let (policy, env) = built.as_mut().map_err(|e| AgentError::invalid(e.to_string()))?;
-                    policy.set_parameters(params)?;
-                    let eps = episodes(env.as_mut(), policy.as_mut(), episode_seeds)?;
-                    let steps: u64 = eps.iter().map(|e| e.length as u64).sum();
-                    Ok((eps.iter().map(|e| e.episode_return).sum::<f64>() / eps.len() as f64, steps))
-                },
-            )
-            .collect()
-    });
-    scores.into_iter().collect()
+/// same `episode_seeds`, in parallel on `pool`, in candidate order.
+pub fn population(pool: &rayon::ThreadPool, ctx: &TrainContext, candidates: &[Vec<f32>], episode_seeds: &[u64]) -> Result<Vec<(f64, u64)>, AgentError> {
+    on_pool(pool, ctx, candidates.par_iter(), |policy, env, params| {
+        policy.set_parameters(params)?;
+        let eps = episodes(env, policy, episode_seeds)?;
+        let steps: u64 = eps.iter().map(|e| e.length as u64).sum();
+        Ok((eps.iter().map(|e| e.episode_return).sum::<f64>() / eps.len() as f64, steps))
+    })
 }

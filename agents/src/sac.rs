@@ -10,7 +10,6 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
-use controllers::Policy;
 use envs::Info;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -20,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::candle_err;
 use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
 use crate::metrics::MetricsWriter;
-use crate::mlp::{Activation, MlpConfig, MlpPolicy};
+use crate::mlp::{Activation, MlpConfig};
 use crate::nn::{Adam, Mlp};
 use crate::replay::Replay;
 use crate::run::{Progress, Summary, TrainContext};
@@ -155,11 +154,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     let q = |critic: &Mlp, obs: &Tensor, act: &Tensor| -> candle_core::Result<Tensor> { critic.forward(&Tensor::cat(&[obs, act], 1)?)?.flatten_all() };
     let eval_pool = rayon::ThreadPoolBuilder::new().build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
     let evaluate_now = || -> Result<(f64, f64), AgentError> { evaluate::parallel(&eval_pool, ctx, &mean_net.flat().map_err(e)?, &[], cfg.eval_episodes) };
-    let save = || -> Result<(), AgentError> {
-        let mut p = MlpPolicy::new(&spec, &actor_cfg)?;
-        p.set_parameters(&mean_net.flat().map_err(e)?)?;
-        save_policy(&ctx.dir.join("policy.safetensors"), &header, p.parameters().unwrap_or(&[]), &[])
-    };
+    let save = || -> Result<(), AgentError> { save_policy(&ctx.dir.join("policy.safetensors"), &header, &mean_net.flat().map_err(e)?, &[]) };
 
     let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
