@@ -24,3 +24,23 @@ impl fmt::Display for BodyError {
 }
 
 impl std::error::Error for BodyError {}
+
+/// A snapshot could not be read or belongs to another body: says which and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotError {
+    pub message: String,
+}
+
+impl SnapshotError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "snapshot: {}", self.message)
+    }
+}
+
+impl std::error::Error for SnapshotError {}

@@ -15,4 +15,4 @@ pub mod soft_limit;
 pub mod swimmer;
 
 mod error;
-pub use error::BodyError;
+pub use error::{BodyError, SnapshotError};

@@ -81,7 +81,7 @@ impl SoftLimitParams {
 }
 
 /// The joint-space terms equivalent to an active soft limit.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LimitTerms {
     /// Extra armature 1/R (kg·m²).
     pub armature: f64,

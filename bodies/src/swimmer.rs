@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fluid::InertiaBoxDrag;
 use crate::soft_limit::{LimitTerms, SoftLimitParams};
-use crate::BodyError;
+use crate::{BodyError, SnapshotError};
 
 /// Spatial index of the angular z axis in Rapier's 6-DOF joint layout.
 const ANG_Z: usize = 5;
@@ -168,6 +168,30 @@ impl LinkKinematics {
         let [vx, vy] = self.velocity;
         [c * vx + s * vy, -s * vx + c * vy]
     }
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    params: &'a SwimmerParams,
+    world: &'a PhysicsWorld,
+    q: &'a [f32],
+    qd: &'a [f32],
+    qd_before: &'a [f32],
+    time: f64,
+    unconstrained_acc: &'a [Option<f32>],
+    applied_limit: &'a [Option<(LimitTerms, f32)>],
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    params: SwimmerParams,
+    world: PhysicsWorld,
+    q: Vec<f32>,
+    qd: Vec<f32>,
+    qd_before: Vec<f32>,
+    time: f64,
+    unconstrained_acc: Vec<Option<f32>>,
+    applied_limit: Vec<Option<(LimitTerms, f32)>>,
 }
 
 /// dm_control's swimmer on Rapier. Build with [`Swimmer::new`], place with
@@ -347,6 +371,53 @@ impl Swimmer {
             rb.set_linvel(Vector::new(k.velocity[0], k.velocity[1], 0.0), true);
             rb.set_angvel(Vector::new(0.0, 0.0, k.angular_velocity), true);
         }
+    }
+
+    /// Everything that decides the swimmer's future, as CBOR bytes: the whole Rapier world
+    /// (rigid bodies with their velocities, the multibody and its joints' coordinates; serialised
+    /// with Rapier's serde support) and the per-step history the joint limits read (the previous
+    /// step's velocities, unconstrained accelerations and applied limit terms). Restoring it with
+    /// [`Swimmer::restore`] continues the trajectory bit for bit, unlike [`Swimmer::set_state`],
+    /// which starts from generalised coordinates alone.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snapshot = SnapshotRef {
+            params: &self.params,
+            world: &self.world,
+            q: &self.q,
+            qd: &self.qd,
+            qd_before: &self.qd_before,
+            time: self.time,
+            unconstrained_acc: &self.unconstrained_acc,
+            applied_limit: &self.applied_limit,
+        };
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&snapshot, &mut bytes).expect("writing CBOR into memory cannot fail");
+        bytes
+    }
+
+    /// Restores a [`Swimmer::snapshot`] taken from a swimmer with the same parameters. On error
+    /// the swimmer is unchanged.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let s: SnapshotOwned = ciborium::from_reader(bytes).map_err(|e| SnapshotError::new(format!("not a readable swimmer snapshot ({e})")))?;
+        if s.params != self.params {
+            return Err(SnapshotError::new(format!("taken from a swimmer with other parameters ({:?}), not {:?}", s.params, self.params)));
+        }
+        let (n, nj) = (self.params.n_links + 2, self.n_joints());
+        if [s.q.len(), s.qd.len(), s.qd_before.len()] != [n; 3] || s.unconstrained_acc.len() != nj || s.applied_limit.len() != nj {
+            return Err(SnapshotError::new("state vectors of the wrong length"));
+        }
+        if s.world.multibody_joints.get(self.root_joint).is_none() || self.links.iter().any(|&h| s.world.bodies.get(h).is_none()) {
+            return Err(SnapshotError::new("the Rapier world does not hold this swimmer's links"));
+        }
+        self.world = s.world;
+        self.q = s.q;
+        self.qd = s.qd;
+        self.qd_before = s.qd_before;
+        self.time = s.time;
+        self.unconstrained_acc = s.unconstrained_acc;
+        self.applied_limit = s.applied_limit;
+        self.update_kinematics();
+        Ok(())
     }
 
     /// The current state in generalised coordinates.

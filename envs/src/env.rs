@@ -101,6 +101,8 @@ pub enum EnvError {
     UnknownEnv { id: String, valid: Vec<String> },
     /// The env's configuration could not be read or is invalid.
     Config { env: String, message: String },
+    /// A snapshot could not be taken, or could not be restored (unreadable, or another env's).
+    Snapshot { env: String, message: String },
 }
 
 impl fmt::Display for EnvError {
@@ -122,6 +124,7 @@ impl fmt::Display for EnvError {
                 write!(f, "unknown env id `{id}`; registered ids: {}", valid.join(", "))
             }
             EnvError::Config { env, message } => write!(f, "{env}: invalid config: {message}"),
+            EnvError::Snapshot { env, message } => write!(f, "{env}: snapshot: {message}"),
         }
     }
 }
@@ -153,6 +156,20 @@ pub trait Env: Send {
     /// Named physical state in SI units (for traces), e.g. `("joint_0_angle", 0.1)`.
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
         out.clear();
+    }
+
+    /// The env's complete state (body, random generator, episode counters) as bytes, such that
+    /// [`Env::restore`] continues every trajectory bit for bit: what exact resume of training
+    /// needs (see [`crate::snapshot`]). Envs that cannot return [`EnvError::Snapshot`].
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        Err(crate::snapshot::unsupported(&self.spec().id))
+    }
+
+    /// Restores a [`Env::snapshot`] of an env with the same id and config. On error the env is
+    /// unchanged.
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), EnvError> {
+        let _ = snapshot;
+        Err(crate::snapshot::unsupported(&self.spec().id))
     }
 }
 
@@ -207,6 +224,12 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
         (**self).physical_state(out)
+    }
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        (**self).snapshot()
+    }
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), EnvError> {
+        (**self).restore(snapshot)
     }
 }
 

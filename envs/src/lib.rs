@@ -10,6 +10,7 @@
 pub mod env;
 pub mod registry;
 pub mod render;
+pub mod snapshot;
 pub mod space;
 pub mod step_pool;
 pub mod tasks;

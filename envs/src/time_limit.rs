@@ -4,6 +4,8 @@
 
 use crate::env::{Env, EnvError, EnvSpec, Info, Step};
 use crate::render::RenderState;
+use crate::snapshot;
+use serde::{Deserialize, Serialize};
 
 pub struct TimeLimit<E: Env> {
     inner: E,
@@ -64,4 +66,32 @@ impl<E: Env> Env for TimeLimit<E> {
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
         self.inner.physical_state(out)
     }
+
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        let inner = self.inner.snapshot()?;
+        Ok(snapshot::encode(&TimeLimitSnapshot { max_episode_steps: self.max_episode_steps, elapsed: self.elapsed, needs_reset: self.needs_reset, inner }))
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let s: TimeLimitSnapshot = snapshot::decode(&self.spec().id, bytes)?;
+        if s.max_episode_steps != self.max_episode_steps {
+            return Err(EnvError::Snapshot {
+                env: self.spec().id.clone(),
+                message: format!("taken with max_episode_steps = {}, not {}", s.max_episode_steps, self.max_episode_steps),
+            });
+        }
+        self.inner.restore(&s.inner)?;
+        self.elapsed = s.elapsed;
+        self.needs_reset = s.needs_reset;
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct TimeLimitSnapshot {
+    max_episode_steps: usize,
+    elapsed: usize,
+    needs_reset: bool,
+    #[serde(with = "snapshot::bytes")]
+    inner: Vec<u8>,
 }

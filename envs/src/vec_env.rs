@@ -2,11 +2,14 @@
 
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
+
 use crate::env::{Env, EnvError, EnvSpec, Info, Step};
+use crate::snapshot;
 use crate::step_pool::StepPool;
 
 /// When an env whose episode has ended is reset (Gymnasium's `AutoresetMode`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum AutoresetMode {
     /// Gymnasium ≥ 1.0's default: the step *after* the last one resets the env,
     /// ignores its action, and returns the first observation with reward 0 and
@@ -20,7 +23,7 @@ pub enum AutoresetMode {
 }
 
 /// A finished episode's statistics (Gymnasium's `RecordEpisodeStatistics`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpisodeStats {
     pub env_index: usize,
     pub episode_return: f64,
@@ -246,6 +249,88 @@ impl VecEnv {
     pub fn env(&self, i: usize) -> &dyn Env {
         self.slots[i].env.as_ref()
     }
+
+    /// Every env's [`Env::snapshot`] and the VecEnv's own state (latest observations, rewards
+    /// and flags, episode counters, finished episodes not yet drained): [`VecEnv::restore`]
+    /// continues from here bit for bit.
+    pub fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        let slots = self
+            .slots
+            .iter()
+            .map(|s| Ok(SlotSnapshot { env: s.env.snapshot()?, needs_reset: s.needs_reset, episode_return: s.episode_return, episode_len: s.episode_len }))
+            .collect::<Result<Vec<_>, EnvError>>()?;
+        Ok(snapshot::encode(&VecEnvSnapshot {
+            id: self.spec.id.clone(),
+            mode: self.mode,
+            slots,
+            obs: self.obs.clone(),
+            final_obs: self.final_obs.clone(),
+            rewards: self.rewards.clone(),
+            terminated: self.terminated.clone(),
+            truncated: self.truncated.clone(),
+            episodes: self.episodes.clone(),
+        }))
+    }
+
+    /// Restores a [`VecEnv::snapshot`] of a VecEnv with the same env id, config, number of envs
+    /// and autoreset mode. On error the VecEnv is unchanged.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let name = format!("VecEnv<{}>", self.spec.id);
+        let s: VecEnvSnapshot = snapshot::decode(&name, bytes)?;
+        let mismatch = |message: String| Err(EnvError::Snapshot { env: name.clone(), message });
+        if s.id != self.spec.id {
+            return mismatch(format!("a snapshot of {} envs", s.id));
+        }
+        if s.slots.len() != self.slots.len() || s.mode != self.mode {
+            return mismatch(format!("taken from {} envs in {:?} mode, not {} in {:?} mode", s.slots.len(), s.mode, self.slots.len(), self.mode));
+        }
+        if s.obs.len() != self.obs.len() || s.final_obs.len() != self.final_obs.len() || s.rewards.len() != self.rewards.len() {
+            return mismatch("buffers of the wrong length".into());
+        }
+        // Restore every env, rolling back the ones already restored if a later one fails.
+        let backups = self.slots.iter().map(|slot| slot.env.snapshot()).collect::<Result<Vec<_>, EnvError>>()?;
+        for (i, (slot, saved)) in self.slots.iter_mut().zip(&s.slots).enumerate() {
+            if let Err(err) = slot.env.restore(&saved.env) {
+                for (slot, backup) in self.slots.iter_mut().zip(&backups).take(i) {
+                    slot.env.restore(backup)?;
+                }
+                return Err(err);
+            }
+        }
+        for (slot, saved) in self.slots.iter_mut().zip(&s.slots) {
+            slot.needs_reset = saved.needs_reset;
+            slot.episode_return = saved.episode_return;
+            slot.episode_len = saved.episode_len;
+            slot.step = Step::default();
+            slot.info.clear();
+            slot.finished = None;
+        }
+        (self.obs, self.final_obs, self.rewards) = (s.obs, s.final_obs, s.rewards);
+        (self.terminated, self.truncated, self.episodes) = (s.terminated, s.truncated, s.episodes);
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SlotSnapshot {
+    #[serde(with = "snapshot::bytes")]
+    env: Vec<u8>,
+    needs_reset: bool,
+    episode_return: f64,
+    episode_len: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VecEnvSnapshot {
+    id: String,
+    mode: AutoresetMode,
+    slots: Vec<SlotSnapshot>,
+    obs: Vec<f32>,
+    final_obs: Vec<f32>,
+    rewards: Vec<f64>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    episodes: Vec<EpisodeStats>,
 }
 
 fn step_slot(slot: &mut Slot, obs: &mut [f32], final_obs: &mut [f32], action: &[f32], mode: AutoresetMode) -> Result<(), EnvError> {

@@ -288,3 +288,89 @@ fn render_state_follows_the_body() {
     env.physical_state(&mut phys);
     assert!(phys.iter().any(|(k, _)| k == "joint_4_angle"));
 }
+
+/// Steps `env` with `action(k)` for k in `from..from + steps`, resetting (without a seed) when an
+/// episode ends; returns observations, rewards and done flags, bit for bit.
+fn continue_rollout(env: &mut dyn Env, from: usize, steps: usize) -> Vec<u64> {
+    let spec = env.spec().clone();
+    let (mut obs, mut info) = (vec![0.0; spec.obs_dim()], Info::default());
+    let mut out = Vec::new();
+    for k in from..from + steps {
+        let s = env.step(&action(k, spec.act_dim()), &mut obs, &mut info).unwrap();
+        out.extend(obs.iter().map(|x| x.to_bits() as u64));
+        out.extend([s.reward.to_bits(), s.terminated as u64, s.truncated as u64]);
+        if s.done() {
+            env.reset(None, &mut obs, &mut info).unwrap();
+            out.extend(obs.iter().map(|x| x.to_bits() as u64));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_restored_snapshot_continues_bit_for_bit_across_resets() {
+    // Episodes of 40 steps, so the continuation crosses resets: the snapshot carries the reset
+    // stream and the time limit's step count too.
+    for (id, config) in [("Swimmer6-v0", "max_episode_steps = 40"), ("Pendulum-v1", "max_episode_steps = 40")] {
+        let mut env = make_with(id, Some(&table(config))).unwrap();
+        env.reset_vec(Some(3)).unwrap();
+        continue_rollout(env.as_mut(), 0, 57);
+        let snapshot = env.snapshot().unwrap();
+        let expected = continue_rollout(env.as_mut(), 57, 100);
+        let mut other = make_with(id, Some(&table(config))).unwrap();
+        other.reset_vec(Some(99)).unwrap();
+        other.restore(&snapshot).unwrap();
+        assert_eq!(continue_rollout(other.as_mut(), 57, 100), expected, "{id}");
+    }
+}
+
+#[test]
+fn a_snapshot_of_another_env_or_config_is_refused_and_changes_nothing() {
+    let mut six = make("Swimmer6-v0").unwrap();
+    six.reset_vec(Some(0)).unwrap();
+    let mut seven = make("Swimmer7-v0").unwrap();
+    seven.reset_vec(Some(1)).unwrap();
+    let before = seven.snapshot().unwrap();
+    let err = seven.restore(&six.snapshot().unwrap()).unwrap_err();
+    assert!(matches!(err, EnvError::Snapshot { .. }), "{err}");
+    assert!(err.to_string().contains("Swimmer7-v0"), "{err}");
+    let mut slow = make_with("Swimmer6-v0", Some(&table("desired_speed = 0.2"))).unwrap();
+    let err = slow.restore(&six.snapshot().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("desired_speed"), "{err}");
+    let err = seven.restore(b"\xff\x00garbage").unwrap_err();
+    assert!(err.to_string().contains("not a readable snapshot"), "{err}");
+    let pendulum = make("Pendulum-v1").unwrap();
+    assert!(seven.restore(&pendulum.snapshot().unwrap()).is_err());
+    assert_eq!(seven.snapshot().unwrap(), before);
+}
+
+#[test]
+fn vec_env_snapshot_continues_bit_for_bit() {
+    let config = table("max_episode_steps = 30");
+    for mode in [AutoresetMode::NextStep, AutoresetMode::SameStep] {
+        let make_venv = || VecEnv::make("Swimmer6-v0", 3, Some(&config), mode).unwrap();
+        let run = |venv: &mut VecEnv, from: usize, steps: usize| {
+            let mut out = Vec::new();
+            for k in from..from + steps {
+                let actions: Vec<f32> = (0..3).flat_map(|i| action(k + 7 * i, 5)).collect();
+                venv.step(&actions).unwrap();
+                out.extend(venv.observations().iter().map(|x| x.to_bits() as u64));
+                out.extend(venv.rewards().iter().map(|r| r.to_bits()));
+                out.extend(venv.drain_episodes().iter().map(|e| e.episode_return.to_bits()));
+            }
+            out
+        };
+        let mut venv = make_venv();
+        venv.reset(Some(5)).unwrap();
+        run(&mut venv, 0, 45);
+        let snapshot = venv.snapshot().unwrap();
+        let expected = run(&mut venv, 45, 50);
+        let mut other = make_venv();
+        other.reset(Some(6)).unwrap();
+        other.restore(&snapshot).unwrap();
+        assert_eq!(run(&mut other, 45, 50), expected, "{mode:?}");
+        // Another number of envs is refused.
+        let mut two = VecEnv::make("Swimmer6-v0", 2, Some(&config), mode).unwrap();
+        assert!(two.restore(&snapshot).unwrap_err().to_string().contains("3 envs"));
+    }
+}

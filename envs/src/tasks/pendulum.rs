@@ -16,6 +16,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::snapshot;
 use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
 use crate::render::{RenderBody, RenderState, Shape};
 use crate::space::{BoxSpace, Space};
@@ -150,6 +151,27 @@ impl Env for PendulumEnv {
         out.push(("theta".into(), self.state[0]));
         out.push(("theta_dot".into(), self.state[1]));
     }
+
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        Ok(snapshot::encode(&PendulumSnapshot { config: self.config.clone(), state: self.state, rng: self.rng.clone(), time: self.time }))
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let s: PendulumSnapshot = snapshot::decode(&self.spec.id, bytes)?;
+        if s.config != self.config {
+            return Err(EnvError::Snapshot { env: self.spec.id.clone(), message: format!("taken with config {:?}, not {:?}", s.config, self.config) });
+        }
+        (self.state, self.rng, self.time) = (s.state, s.rng, s.time);
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendulumSnapshot {
+    config: PendulumConfig,
+    state: [f64; 2],
+    rng: Xoshiro256PlusPlus,
+    time: f64,
 }
 
 /// Hamilton product of quaternions `[x, y, z, w]`.

@@ -18,6 +18,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::snapshot;
 use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
 use crate::render::{RenderBody, RenderState, Shape};
 use crate::space::{BoxSpace, Space};
@@ -241,4 +242,27 @@ impl Env for SwimmerEnv {
         }
         out.push(("head_forward_velocity".into(), self.body.head_forward_velocity() as f64));
     }
+
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        Ok(snapshot::encode(&SwimmerSnapshot { config: self.config.clone(), rng: self.rng.clone(), body: self.body.snapshot() }))
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let s: SwimmerSnapshot = snapshot::decode(&self.spec.id, bytes)?;
+        if s.config != self.config {
+            return Err(EnvError::Snapshot { env: self.spec.id.clone(), message: format!("taken with config {:?}, not {:?}", s.config, self.config) });
+        }
+        self.body.restore(&s.body).map_err(|e| EnvError::Snapshot { env: self.spec.id.clone(), message: e.message })?;
+        self.rng = s.rng;
+        Ok(())
+    }
+}
+
+/// [`SwimmerEnv`]'s snapshot: the body's (Rapier world and limit history) and the reset stream.
+#[derive(Serialize, Deserialize)]
+struct SwimmerSnapshot {
+    config: SwimmerConfig,
+    rng: Xoshiro256PlusPlus,
+    #[serde(with = "snapshot::bytes")]
+    body: Vec<u8>,
 }
