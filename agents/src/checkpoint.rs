@@ -3,20 +3,24 @@
 //! * `policy.safetensors`: the trained policy, tensor `params` (f32, flat), with metadata
 //!   naming the format, the env id and the policy (name and parameter count), so that loading
 //!   it for another env or architecture is an error, not a silent mismatch.
-//! * `checkpoint.safetensors`: everything a learner needs to resume, as named f32 tensors
-//!   (parameters, optimiser moments) plus the learner's counters as JSON in the metadata.
-//!   One file, written atomically, so a resumable state is never half-written.
+//! * `checkpoint.safetensors`: everything a learner needs to resume: named f32 tensors
+//!   (parameters, optimiser moments, the replay buffer) plus one U8 tensor `state`, the
+//!   learner's own serde struct in CBOR (counters, random generators, f64 normalisers, the env
+//!   snapshots; CBOR keeps every f64 bit, ±∞ included, which JSON does not). One file, written
+//!   atomically, so a resumable state is never half-written.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::fsutil::write_atomic;
 use crate::AgentError;
 
 pub const POLICY_FORMAT: &str = "nerve-policy-v1";
-pub const CHECKPOINT_FORMAT: &str = "nerve-checkpoint-v1";
+pub const CHECKPOINT_FORMAT: &str = "nerve-checkpoint-v2";
 
 /// What a saved policy is: enough to refuse a mismatched load.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,38 +30,80 @@ pub struct PolicyHeader {
     pub n_params: usize,
 }
 
-/// Writes named f32 vectors with string metadata, atomically.
-pub fn save_tensors(path: &Path, tensors: &[(&str, &[f32])], metadata: HashMap<String, String>) -> Result<(), AgentError> {
-    let bytes: Vec<Vec<u8>> = tensors.iter().map(|(_, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+/// A tensor's contents.
+enum Data<'a> {
+    F32(&'a [f32]),
+    U8(&'a [u8]),
+}
+
+/// Writes named tensors with string metadata, atomically.
+fn write_tensors(path: &Path, tensors: &[(&str, Data)], metadata: HashMap<String, String>) -> Result<(), AgentError> {
+    let bytes: Vec<std::borrow::Cow<[u8]>> = tensors
+        .iter()
+        .map(|(_, d)| match d {
+            Data::F32(v) => std::borrow::Cow::Owned(v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            Data::U8(v) => std::borrow::Cow::Borrowed(*v),
+        })
+        .collect();
     let views = tensors
         .iter()
         .zip(&bytes)
-        .map(|((name, v), b)| Ok((name.to_string(), TensorView::new(Dtype::F32, vec![v.len()], b)?)))
+        .map(|((name, d), b)| {
+            let (dtype, len) = match d {
+                Data::F32(v) => (Dtype::F32, v.len()),
+                Data::U8(v) => (Dtype::U8, v.len()),
+            };
+            Ok((name.to_string(), TensorView::new(dtype, vec![len], b)?))
+        })
         .collect::<Result<Vec<_>, safetensors::SafeTensorError>>()
         .map_err(|e| AgentError::invalid(format!("{}: {e}", path.display())))?;
     let data = safetensors::serialize(views, Some(metadata)).map_err(|e| AgentError::invalid(format!("{}: {e}", path.display())))?;
     write_atomic(path, &data)
 }
 
-/// Reads every f32 tensor and the metadata of a safetensors file; errors name the file and
-/// say what is wrong with it (truncated, not safetensors, wrong dtype).
-pub fn load_tensors(path: &Path) -> Result<(HashMap<String, Vec<f32>>, HashMap<String, String>), AgentError> {
+/// Writes named f32 vectors with string metadata, atomically.
+pub fn save_tensors(path: &Path, tensors: &[(&str, &[f32])], metadata: HashMap<String, String>) -> Result<(), AgentError> {
+    let tensors: Vec<(&str, Data)> = tensors.iter().map(|(n, v)| (*n, Data::F32(v))).collect();
+    write_tensors(path, &tensors, metadata)
+}
+
+/// A safetensors file's f32 tensors, U8 tensors and metadata.
+struct Contents {
+    f32s: HashMap<String, Vec<f32>>,
+    u8s: HashMap<String, Vec<u8>>,
+    metadata: HashMap<String, String>,
+}
+
+/// Reads a safetensors file; errors name the file and say what is wrong with it (truncated,
+/// not safetensors, a dtype other than F32 or U8).
+fn read_tensors(path: &Path) -> Result<Contents, AgentError> {
     let bytes = std::fs::read(path).map_err(|e| AgentError::io(path, e))?;
     let corrupt = |e: safetensors::SafeTensorError| {
         AgentError::invalid(format!("{}: not a readable safetensors file ({e:?}); it may be truncated or corrupt", path.display()))
     };
     let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(corrupt)?;
     let st = SafeTensors::deserialize(&bytes).map_err(corrupt)?;
-    let mut tensors = HashMap::new();
+    let (mut f32s, mut u8s) = (HashMap::new(), HashMap::new());
     for name in st.names() {
         let view = st.tensor(name).map_err(corrupt)?;
-        if view.dtype() != Dtype::F32 {
-            return Err(AgentError::invalid(format!("{}: tensor `{name}` is {:?}, expected F32", path.display(), view.dtype())));
+        match view.dtype() {
+            Dtype::F32 => {
+                let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                f32s.insert(name.to_string(), values);
+            }
+            Dtype::U8 => {
+                u8s.insert(name.to_string(), view.data().to_vec());
+            }
+            other => return Err(AgentError::invalid(format!("{}: tensor `{name}` is {other:?}, expected F32 or U8", path.display()))),
         }
-        let values = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        tensors.insert(name.to_string(), values);
     }
-    Ok((tensors, meta.metadata().clone().unwrap_or_default()))
+    Ok(Contents { f32s, u8s, metadata: meta.metadata().clone().unwrap_or_default() })
+}
+
+/// Reads every f32 tensor and the metadata of a safetensors file.
+pub fn load_tensors(path: &Path) -> Result<(HashMap<String, Vec<f32>>, HashMap<String, String>), AgentError> {
+    let c = read_tensors(path)?;
+    Ok((c.f32s, c.metadata))
 }
 
 /// Saves a policy: its flat parameters, and its buffers as tensors `buffer.NAME`.
@@ -134,27 +180,49 @@ pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<LoadedPolicy,
     Ok(LoadedPolicy { params, buffers })
 }
 
-/// Writes a learner's resumable state: named f32 tensors plus its counters as JSON.
-pub fn save_learner(path: &Path, agent: &str, tensors: &[(&str, &[f32])], state_json: &str) -> Result<(), AgentError> {
-    let meta = HashMap::from([
-        ("format".to_string(), CHECKPOINT_FORMAT.to_string()),
-        ("agent".to_string(), agent.to_string()),
-        ("state".to_string(), state_json.to_string()),
-    ]);
-    save_tensors(path, tensors, meta)
+/// Writes a learner's resumable state: named f32 tensors plus `state`, any serde struct
+/// (stored as CBOR in the U8 tensor `state`).
+pub fn save_learner<S: Serialize>(path: &Path, agent: &str, tensors: &[(&str, &[f32])], state: &S) -> Result<(), AgentError> {
+    let meta = HashMap::from([("format".to_string(), CHECKPOINT_FORMAT.to_string()), ("agent".to_string(), agent.to_string())]);
+    let mut encoded = Vec::new();
+    ciborium::into_writer(state, &mut encoded).map_err(|e| AgentError::invalid(format!("{}: encoding the learner state: {e}", path.display())))?;
+    let mut all: Vec<(&str, Data)> = tensors.iter().map(|(n, v)| (*n, Data::F32(v))).collect();
+    all.push(("state", Data::U8(&encoded)));
+    write_tensors(path, &all, meta)
 }
 
-/// Reads a learner's resumable state, refusing another learner's checkpoint.
-pub fn load_learner(path: &Path, agent: &str) -> Result<(HashMap<String, Vec<f32>>, String), AgentError> {
-    let (tensors, meta) = load_tensors(path)?;
-    let field = |k: &str| meta.get(k).cloned().unwrap_or_default();
+/// Reads a learner's resumable state, refusing another learner's checkpoint or another format.
+pub fn load_learner<S: DeserializeOwned>(path: &Path, agent: &str) -> Result<(HashMap<String, Vec<f32>>, S), AgentError> {
+    let mut c = read_learner(path, agent)?;
+    let encoded = c.u8s.remove("state").ok_or_else(|| AgentError::invalid(format!("{}: no learner `state` tensor", path.display())))?;
+    let state = ciborium::from_reader(encoded.as_slice())
+        .map_err(|e| AgentError::invalid(format!("{}: the learner state is unreadable ({e}); the file may be corrupt", path.display())))?;
+    Ok((c.f32s, state))
+}
+
+/// Checks, before anything is written, that `path` is a readable checkpoint of `agent`.
+pub fn check_learner(path: &Path, agent: &str) -> Result<(), AgentError> {
+    let c = read_learner(path, agent)?;
+    match c.u8s.contains_key("state") {
+        true => Ok(()),
+        false => Err(AgentError::invalid(format!("{}: no learner `state` tensor", path.display()))),
+    }
+}
+
+fn read_learner(path: &Path, agent: &str) -> Result<Contents, AgentError> {
+    let c = read_tensors(path)?;
+    let field = |k: &str| c.metadata.get(k).cloned().unwrap_or_default();
     if field("format") != CHECKPOINT_FORMAT {
-        return Err(AgentError::invalid(format!("{}: not a nerve checkpoint", path.display())));
+        return Err(AgentError::invalid(format!(
+            "{}: not a {CHECKPOINT_FORMAT} checkpoint (format `{}`); it was written by another version of nerve, or is not a checkpoint",
+            path.display(),
+            field("format")
+        )));
     }
     if field("agent") != agent {
         return Err(AgentError::invalid(format!("{}: a checkpoint of agent `{}`, not `{agent}`", path.display(), field("agent"))));
     }
-    Ok((tensors, field("state")))
+    Ok(c)
 }
 
 /// Removes tensor `name` of length `len` from a loaded checkpoint.
@@ -163,4 +231,20 @@ pub fn take_tensor(tensors: &mut HashMap<String, Vec<f32>>, name: &str, len: usi
         .remove(name)
         .filter(|t| t.len() == len)
         .ok_or_else(|| AgentError::invalid(format!("{}: tensor `{name}` missing or not {len} long", path.display())))
+}
+
+/// Overwrites `vars` from tensor `name` of a loaded checkpoint (the layout of [`crate::nn::flatten`]).
+pub fn take_vars(tensors: &mut HashMap<String, Vec<f32>>, name: &str, vars: &[candle_core::Var], path: &Path) -> Result<(), AgentError> {
+    let len = vars.iter().map(|v| v.elem_count()).sum();
+    crate::nn::unflatten(vars, &take_tensor(tensors, name, len, path)?).map_err(crate::actor::candle_err)
+}
+
+/// Restores an [`crate::nn::Adam`]'s moments from tensors `{prefix}.m` and `{prefix}.v`, and its step count `t`.
+pub fn take_adam(tensors: &mut HashMap<String, Vec<f32>>, prefix: &str, adam: &mut crate::nn::Adam, t: u64, path: &Path) -> Result<(), AgentError> {
+    let len = adam.n_values();
+    let m = take_tensor(tensors, &format!("{prefix}.m"), len, path)?;
+    let v = take_tensor(tensors, &format!("{prefix}.v"), len, path)?;
+    adam.set_moments(&m, &v).map_err(crate::actor::candle_err)?;
+    adam.t = t;
+    Ok(())
 }

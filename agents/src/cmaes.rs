@@ -211,7 +211,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
     let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
     let metrics_path = ctx.dir.join("metrics.csv");
     let mut metrics = if resume {
-        let (mut tensors, state_json) = load_learner(&checkpoint_path, "cmaes")?;
+        let (mut tensors, saved) = load_learner(&checkpoint_path, "cmaes")?;
         let mut take = |name: &str, len: usize| -> Result<Vec<f64>, AgentError> {
             Ok(take_tensor(&mut tensors, name, len, &checkpoint_path)?.into_iter().map(f64::from).collect())
         };
@@ -220,8 +220,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
         dist.cov = DMatrix::from_vec(n, n, take("cov", n * n)?);
         dist.p_sigma = DVector::from_vec(take("p_sigma", n)?);
         dist.p_c = DVector::from_vec(take("p_c", n)?);
-        state = serde_json::from_str(&state_json)
-            .map_err(|e| AgentError::invalid(format!("{}: learner state unreadable: {e}", checkpoint_path.display())))?;
+        state = saved;
         dist.sigma = state.sigma;
         dist.decompose();
         MetricsWriter::resume(&metrics_path, COLUMNS, state.generation as usize)?
@@ -246,8 +245,7 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
     let save_checkpoint = |dist: &Distribution_, state: &CmaesState| -> Result<(), AgentError> {
         let (mean, cov) = (to_f32(&dist.mean), dist.cov.iter().map(|&x| x as f32).collect::<Vec<f32>>());
         let (ps, pc) = (to_f32(&dist.p_sigma), to_f32(&dist.p_c));
-        let state_json = serde_json::to_string(state).expect("plain struct");
-        save_learner(&checkpoint_path, "cmaes", &[("mean", &mean), ("cov", &cov), ("p_sigma", &ps), ("p_c", &pc)], &state_json)?;
+        save_learner(&checkpoint_path, "cmaes", &[("mean", &mean), ("cov", &cov), ("p_sigma", &ps), ("p_c", &pc)], state)?;
         save_policy(&ctx.dir.join("policy.safetensors"), &header, &mean, &[])
     };
 
@@ -271,7 +269,8 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
         state.sigma = dist.sigma;
         state.generation += 1;
 
-        let done = state.env_steps >= ctx.run.steps || ctx.stop_requested();
+        // Not on a stop: evaluation rows fall where an uninterrupted run has them.
+        let done = state.env_steps >= ctx.run.steps;
         let mean_params = to_f32(&dist.mean);
         let eval = if state.generation % cfg.eval_interval == 0 || done {
             let r = evaluate::parallel(&pool, ctx, &mean_params, &[], cfg.eval_episodes)?;
@@ -300,9 +299,10 @@ pub fn train(ctx: &TrainContext, cfg: &CmaesConfig, resume: bool, mut on_progres
     }
 
     save_checkpoint(&dist, &state)?;
+    // A completed run evaluated at its last generation; a stopped one is evaluated now.
     let (final_eval, final_std) = match state.last_eval {
-        Some(e) => e,
-        None => evaluate::parallel(&pool, ctx, &to_f32(&dist.mean), &[], cfg.eval_episodes)?,
+        Some(e) if state.env_steps >= ctx.run.steps => e,
+        _ => evaluate::parallel(&pool, ctx, &to_f32(&dist.mean), &[], cfg.eval_episodes)?,
     };
     Ok(Summary {
         env: ctx.run.env.clone(),

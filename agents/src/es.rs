@@ -108,7 +108,7 @@ pub const COLUMNS: &[&str] = &[
     "param_norm",
 ];
 
-/// The learner's counters, saved in the checkpoint's metadata.
+/// The learner's counters, saved in the checkpoint.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EsState {
     generation: u64,
@@ -139,12 +139,11 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
     let metrics_path = ctx.dir.join("metrics.csv");
     let mut metrics = if resume {
-        let (mut tensors, state_json) = load_learner(&checkpoint_path, "es")?;
+        let (mut tensors, saved) = load_learner(&checkpoint_path, "es")?;
         theta = take_tensor(&mut tensors, "params", n, &checkpoint_path)?;
         adam.m = take_tensor(&mut tensors, "adam.m", n, &checkpoint_path)?;
         adam.v = take_tensor(&mut tensors, "adam.v", n, &checkpoint_path)?;
-        state = serde_json::from_str(&state_json)
-            .map_err(|e| AgentError::invalid(format!("{}: learner state unreadable: {e}", checkpoint_path.display())))?;
+        state = saved;
         adam.t = state.generation;
         MetricsWriter::resume(&metrics_path, COLUMNS, state.generation as usize)?
     } else {
@@ -162,8 +161,7 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     let wall_before = state.wall_time_s;
 
     let save_checkpoint = |theta: &[f32], adam: &Adam, state: &EsState| -> Result<(), AgentError> {
-        let state_json = serde_json::to_string(state).expect("plain struct");
-        save_learner(&checkpoint_path, "es", &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], &state_json)?;
+        save_learner(&checkpoint_path, "es", &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], state)?;
         save_policy(&ctx.dir.join("policy.safetensors"), &header, theta, &[])
     };
 
@@ -205,7 +203,8 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
         state.generation += 1;
 
         // 5. Evaluate the unperturbed policy on held-out seeds.
-        let done = state.env_steps >= ctx.run.steps || ctx.stop_requested();
+        // Not on a stop: evaluation rows fall where an uninterrupted run has them.
+        let done = state.env_steps >= ctx.run.steps;
         let eval = if state.generation % cfg.eval_interval == 0 || done {
             let r = evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?;
             state.best_eval = state.best_eval.max(r.0);
@@ -240,9 +239,10 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
     }
 
     save_checkpoint(&theta, &adam, &state)?;
+    // A completed run evaluated at its last generation; a stopped one is evaluated now.
     let (final_eval, final_std) = match state.last_eval {
-        Some(e) => e,
-        None => evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?,
+        Some(e) if state.env_steps >= ctx.run.steps => e,
+        _ => evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?,
     };
     Ok(Summary {
         env: ctx.run.env.clone(),

@@ -146,6 +146,27 @@ impl Adam {
         Ok(())
     }
 
+    /// Number of values in all the variables (and in each moment).
+    pub fn n_values(&self) -> usize {
+        self.vars.iter().map(|x| x.elem_count()).sum()
+    }
+
+    /// Overwrites the first and second moments from flat vectors (the layout of [`Adam::moments`]).
+    pub fn set_moments(&mut self, m: &[f32], v: &[f32]) -> Result<()> {
+        let total = self.n_values();
+        if m.len() != total || v.len() != total {
+            candle_core::bail!("Adam moments of {} and {} values, the variables have {total}", m.len(), v.len());
+        }
+        let mut offset = 0;
+        for (k, var) in self.vars.iter().enumerate() {
+            let n = var.elem_count();
+            self.m[k] = Tensor::from_slice(&m[offset..offset + n], var.shape(), var.device())?;
+            self.v[k] = Tensor::from_slice(&v[offset..offset + n], var.shape(), var.device())?;
+            offset += n;
+        }
+        Ok(())
+    }
+
     /// First and second moments, flattened in variable order.
     pub fn moments(&self) -> Result<(Vec<f32>, Vec<f32>)> {
         let flat = |ts: &[Tensor]| -> Result<Vec<f32>> {
@@ -182,7 +203,7 @@ pub fn clip_grad_norm(grads: &mut GradStore, vars: &[Var], max_norm: f64) -> Res
 
 /// Running mean and variance (Chan et al.'s parallel update), as Gymnasium's
 /// `NormalizeObservation` and `NormalizeReward` keep them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunningMeanStd {
     pub mean: Vec<f64>,
     pub var: Vec<f64>,

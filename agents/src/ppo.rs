@@ -23,10 +23,10 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::checkpoint::{load_learner, save_learner, save_policy, take_tensor, PolicyHeader};
 use crate::metrics::MetricsWriter;
 use crate::actor::{candle_err, Actor};
-use crate::nn::{clip_grad_norm, flatten, Adam, Mlp, RunningMeanStd};
+use crate::nn::{clip_grad_norm, flatten, unflatten, Adam, Mlp, RunningMeanStd};
 use crate::run::{mean_std, Progress, Summary, TrainContext};
 use crate::{evaluate, seeds, AgentError};
 
@@ -147,12 +147,6 @@ pub const COLUMNS: &[&str] = &[
 /// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with PPO.
 pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     cfg.validate()?;
-    if resume {
-        return Err(AgentError::invalid(
-            "agent `ppo` cannot resume yet: its rollouts span episodes, and continuing one exactly needs each env's mid-episode state, \
-             which envs do not snapshot yet; start a new run",
-        ));
-    }
     let dev = Device::Cpu;
     let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
     let mut venv = VecEnv::make(&ctx.run.env, cfg.num_envs, ctx.env_config.as_ref(), AutoresetMode::SameStep)?.with_threads(threads)?;
@@ -178,7 +172,6 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let period = actor.oscillator_period();
     let batch = n * cfg.num_steps;
     let iterations = ctx.run.steps.div_ceil(batch as u64).max(1);
-    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let eval_pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
 
     // Normalise observations as Gymnasium's NormalizeObservation: update, then scale and clip.
@@ -208,10 +201,35 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         evaluate::parallel(&eval_pool, ctx, &flat, &buffers, cfg.eval_episodes)
     };
 
-    venv.reset(Some(seeds::mix(ctx.run.seed, &[11])))?;
+    // A new run resets the envs; a resumed one restores everything the checkpoint holds.
+    let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
+    let metrics_path = ctx.dir.join("metrics.csv");
+    let (mut env_steps, mut best_eval, mut last_eval, mut iteration, mut wall_before) = (0u64, f64::NEG_INFINITY, None, 0u64, 0.0);
+    let mut metrics = if resume {
+        let (mut tensors, saved): (_, PpoState) = load_learner(&checkpoint_path, "ppo")?;
+        let mut take = |vars: &[Var], name: &str| -> Result<(), AgentError> {
+            let len = vars.iter().map(|v| v.elem_count()).sum();
+            unflatten(vars, &take_tensor(&mut tensors, name, len, &checkpoint_path)?).map_err(e)
+        };
+        take(&actor.vars(), "actor")?;
+        take(std::slice::from_ref(&log_std), "log_std")?;
+        take(&critic.vars(), "critic")?;
+        let total = all_vars.iter().map(|v| v.elem_count()).sum();
+        let (m, v) = (take_tensor(&mut tensors, "adam.m", total, &checkpoint_path)?, take_tensor(&mut tensors, "adam.v", total, &checkpoint_path)?);
+        adam.set_moments(&m, &v).map_err(e)?;
+        if saved.discounted.len() != n || saved.episode_step.len() != n || saved.obs_rms.mean.len() != d {
+            return Err(AgentError::invalid(format!("{}: the learner state is for another number of envs or observation size", checkpoint_path.display())));
+        }
+        venv.restore(&saved.venv)?;
+        adam.t = saved.adam_t;
+        (obs_rms, ret_rms, discounted, episode_step) = (saved.obs_rms, saved.ret_rms, saved.discounted, saved.episode_step);
+        (env_steps, best_eval, last_eval, iteration, wall_before) = (saved.env_steps, saved.best_eval, saved.last_eval, saved.iteration, saved.wall_time_s);
+        MetricsWriter::resume(&metrics_path, COLUMNS, iteration as usize)?
+    } else {
+        venv.reset(Some(seeds::mix(ctx.run.seed, &[11])))?;
+        MetricsWriter::create(&metrics_path, COLUMNS)?
+    };
     let started = Instant::now();
-    let (mut env_steps, mut best_eval, mut last_eval) = (0u64, f64::NEG_INFINITY, None);
-    let mut iteration = 0u64;
     while iteration < iterations && !ctx.stop_requested() {
         iteration += 1;
         if cfg.anneal_lr {
@@ -330,8 +348,9 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         let explained = if var_y == 0.0 { f64::NAN } else { 1.0 - variance(&residual) / var_y };
 
         // ---- Evaluate, log, save ----
-        let done = iteration >= iterations || ctx.stop_requested();
-        let eval = if iteration % cfg.eval_interval == 0 || done {
+        // Evaluation rows fall on fixed iterations, so an interrupted and resumed run writes the
+        // same rows as an uninterrupted one.
+        let eval = if iteration % cfg.eval_interval == 0 || iteration >= iterations {
             let r = evaluate_now(&actor, &obs_rms)?;
             best_eval = best_eval.max(r.0);
             last_eval = Some(r);
@@ -341,7 +360,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         };
         let episode_returns: Vec<f64> = finished.iter().map(|ep| ep.episode_return).collect();
         let recent = if episode_returns.is_empty() { f64::NAN } else { mean_std(&episode_returns).0 };
-        let wall = started.elapsed().as_secs_f64();
+        let wall = wall_before + started.elapsed().as_secs_f64();
         metrics.write(&[
             iteration as f64,
             env_steps as f64,
@@ -360,28 +379,34 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         ])?;
         let (_, flat, buffers) = eval_policy(&actor, &obs_rms)?;
         save_policy(&ctx.dir.join("policy.safetensors"), &header, &flat, &buffers)?;
+        // The resumable state, every iteration (a few hundred kB: the envs' Rapier worlds).
+        let (m, v) = adam.moments().map_err(e)?;
+        let state = PpoState {
+            iteration,
+            env_steps,
+            wall_time_s: wall,
+            best_eval,
+            last_eval,
+            adam_t: adam.t,
+            obs_rms: obs_rms.clone(),
+            ret_rms: ret_rms.clone(),
+            discounted: discounted.clone(),
+            episode_step: episode_step.clone(),
+            venv: venv.snapshot()?,
+        };
+        let (actor_flat, log_std_flat, critic_flat) = (flatten(&actor.vars()).map_err(e)?, log_std.to_vec1::<f32>().map_err(e)?, critic.flat().map_err(e)?);
+        save_learner(&checkpoint_path, "ppo", &[("actor", &actor_flat), ("log_std", &log_std_flat), ("critic", &critic_flat), ("adam.m", &m), ("adam.v", &v)], &state)?;
         on_progress(&Progress { iteration, env_steps, recent_return: recent, eval_return: eval.map(|v| v.0) });
     }
 
-    // The final state (not resumable yet; see above), for inspection.
-    let (m, v) = adam.moments().map_err(e)?;
-    let critic_flat = critic.flat().map_err(e)?;
-    let actor_flat = flatten(&actor.vars()).map_err(e)?;
-    let log_std_flat = log_std.to_vec1::<f32>().map_err(e)?;
-    let obs_mean: Vec<f32> = obs_rms.mean.iter().map(|&x| x as f32).collect();
-    let obs_var: Vec<f32> = obs_rms.var.iter().map(|&x| x as f32).collect();
-    let state = serde_json::json!({"iteration": iteration, "env_steps": env_steps, "resumable": false}).to_string();
-    save_learner(
-        &ctx.dir.join("checkpoint.safetensors"),
-        "ppo",
-        &[("actor", &actor_flat), ("log_std", &log_std_flat), ("critic", &critic_flat), ("adam.m", &m), ("adam.v", &v), ("obs_rms.mean", &obs_mean), ("obs_rms.var", &obs_var)],
-        &state,
-    )?;
+    // A completed run evaluated at its last iteration; a stopped one is evaluated now (for the
+    // summary only, so that the metrics stay those of an uninterrupted run).
+    let completed = iteration >= iterations;
     let (final_eval, final_std) = match last_eval {
-        Some(r) => r,
-        None => evaluate_now(&actor, &obs_rms)?,
+        Some(r) if completed => r,
+        _ => evaluate_now(&actor, &obs_rms)?,
     };
-    let wall = started.elapsed().as_secs_f64();
+    let wall = wall_before + started.elapsed().as_secs_f64();
     Ok(Summary {
         env: ctx.run.env.clone(),
         policy: ctx.run.policy.clone(),
@@ -395,8 +420,28 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         final_eval_return: final_eval,
         final_eval_return_std: final_std,
         best_eval_return: best_eval.max(final_eval),
-        completed: iteration >= iterations,
+        completed,
     })
+}
+
+/// Everything besides the tensors that a resumed run needs to retrace an uninterrupted one.
+#[derive(Serialize, Deserialize)]
+struct PpoState {
+    iteration: u64,
+    env_steps: u64,
+    wall_time_s: f64,
+    best_eval: f64,
+    last_eval: Option<(f64, f64)>,
+    adam_t: u64,
+    obs_rms: RunningMeanStd,
+    ret_rms: RunningMeanStd,
+    /// Each env's discounted return so far (for reward normalisation).
+    discounted: Vec<f64>,
+    /// Each env's step in its episode (the NCAP oscillator's phase).
+    episode_step: Vec<usize>,
+    /// The VecEnv mid-rollout: every env's body, random stream and episode counters.
+    #[serde(with = "envs::snapshot::bytes")]
+    venv: Vec<u8>,
 }
 
 fn variance(x: &[f32]) -> f64 {

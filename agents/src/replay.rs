@@ -1,5 +1,11 @@
 //! The off-policy learners' replay buffer: a ring of transitions, row-major per field.
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::checkpoint::take_tensor;
+use crate::AgentError;
+
 /// A ring buffer of transitions.
 pub struct Replay {
     pub capacity: usize,
@@ -44,6 +50,41 @@ impl Replay {
             self.next_osc[k] = next_osc;
         }
         self.next = (self.next + 1) % self.capacity;
+    }
+
+    /// The stored transitions as named tensors, for a checkpoint (with `len` and `next`).
+    pub fn tensors(&self) -> [(&'static str, &[f32]); 7] {
+        [
+            ("replay.obs", &self.obs),
+            ("replay.next_obs", &self.next_obs),
+            ("replay.actions", &self.actions),
+            ("replay.rewards", &self.rewards),
+            ("replay.dones", &self.dones),
+            ("replay.osc", &self.osc),
+            ("replay.next_osc", &self.next_osc),
+        ]
+    }
+
+    /// Refills an empty buffer from a checkpoint's tensors: `len` transitions, the next write at `next`.
+    pub fn restore(&mut self, tensors: &mut HashMap<String, Vec<f32>>, len: usize, next: usize, path: &Path) -> Result<(), AgentError> {
+        if len > self.capacity || next >= self.capacity.max(1) || (len < self.capacity && next != len) {
+            return Err(AgentError::invalid(format!(
+                "{}: a replay buffer of {len} transitions (next {next}) does not fit buffer_size = {}",
+                path.display(),
+                self.capacity
+            )));
+        }
+        let (d, a) = (self.d, self.a);
+        let mut take = |name: &str, width: usize| take_tensor(tensors, name, len * width, path);
+        self.obs = take("replay.obs", d)?;
+        self.next_obs = take("replay.next_obs", d)?;
+        self.actions = take("replay.actions", a)?;
+        self.rewards = take("replay.rewards", 1)?;
+        self.dones = take("replay.dones", 1)?;
+        self.osc = take("replay.osc", 1)?;
+        self.next_osc = take("replay.next_osc", 1)?;
+        (self.len, self.next) = (len, next);
+        Ok(())
     }
 
     pub fn gather(src: &[f32], width: usize, idx: &[usize]) -> Vec<f32> {

@@ -17,10 +17,10 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::actor::candle_err;
-use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::checkpoint::{load_learner, save_learner, save_policy, take_adam, take_vars, PolicyHeader};
 use crate::metrics::MetricsWriter;
 use crate::mlp::{Activation, MlpConfig};
-use crate::nn::{Adam, Mlp};
+use crate::nn::{flatten, Adam, Mlp};
 use crate::replay::Replay;
 use crate::run::{Progress, Summary, TrainContext};
 use crate::{evaluate, seeds, AgentError};
@@ -95,9 +95,6 @@ const LOG_STD_MAX: f64 = 2.0;
 /// Trains an `mlp` policy with SAC.
 pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     cfg.validate()?;
-    if resume {
-        return Err(AgentError::invalid("agent `sac` cannot resume yet: continuing exactly needs the replay buffer and the env's mid-episode state; start a new run"));
-    }
     if ctx.run.policy != "mlp" {
         return Err(AgentError::invalid(format!("agent `sac` trains `mlp` policies, not `{}`", ctx.run.policy)));
     }
@@ -156,17 +153,42 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     let evaluate_now = || -> Result<(f64, f64), AgentError> { evaluate::parallel(&eval_pool, ctx, &mean_net.flat().map_err(e)?, &[], cfg.eval_episodes) };
     let save = || -> Result<(), AgentError> { save_policy(&ctx.dir.join("policy.safetensors"), &header, &mean_net.flat().map_err(e)?, &[]) };
 
-    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
     let (mut obs, mut next_obs, mut action) = (vec![0.0_f32; d], vec![0.0_f32; d], vec![0.0_f32; a]);
     let mut info = Info::default();
     let mut episode = 0u64;
-    env.reset(Some(seeds::mix(ctx.run.seed, &[31, episode])), &mut obs, &mut info)?;
     let (mut ep_return, mut recent) = (0.0_f64, Vec::<f64>::new());
     let (mut critic_losses, mut actor_losses) = (Vec::new(), Vec::new());
     let (mut best_eval, mut last_eval) = (f64::NEG_INFINITY, None);
+    let (mut step, mut wall_before) = (0u64, 0.0);
+    let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
+    let metrics_path = ctx.dir.join("metrics.csv");
+    let target_vars: Vec<Var> = targets.iter().flat_map(|c| c.vars()).collect();
+    let mut metrics = if resume {
+        let (mut t, saved): (_, SacState) = load_learner(&checkpoint_path, "sac")?;
+        let path = &checkpoint_path;
+        take_vars(&mut t, "actor.mean", &mean_net.vars(), path)?;
+        take_vars(&mut t, "actor.log_std", &log_std_net.vars(), path)?;
+        take_vars(&mut t, "critics", &critic_vars, path)?;
+        take_vars(&mut t, "target_critics", &target_vars, path)?;
+        take_vars(&mut t, "log_alpha", std::slice::from_ref(&log_alpha), path)?;
+        take_adam(&mut t, "actor_adam", &mut actor_opt, saved.adam_t[0], path)?;
+        take_adam(&mut t, "q_adam", &mut q_opt, saved.adam_t[1], path)?;
+        take_adam(&mut t, "alpha_adam", &mut alpha_opt, saved.adam_t[2], path)?;
+        replay.restore(&mut t, saved.replay_len, saved.replay_next, path)?;
+        if saved.obs.len() != d {
+            return Err(AgentError::invalid(format!("{}: the saved observation has {} entries, not {d}", path.display(), saved.obs.len())));
+        }
+        env.restore(&saved.env)?;
+        (obs, rng, episode, ep_return, recent) = (saved.obs, saved.rng, saved.episode, saved.ep_return, saved.recent);
+        (critic_losses, actor_losses) = (saved.critic_losses, saved.actor_losses);
+        (best_eval, last_eval, step, wall_before) = (saved.best_eval, saved.last_eval, saved.env_steps, saved.wall_time_s);
+        MetricsWriter::resume(&metrics_path, COLUMNS, crate::td3::metrics_rows(step, ctx.run.steps, cfg.eval_every_steps))?
+    } else {
+        env.reset(Some(seeds::mix(ctx.run.seed, &[31, episode])), &mut obs, &mut info)?;
+        MetricsWriter::create(&metrics_path, COLUMNS)?
+    };
     let started = Instant::now();
-    let mut step = 0u64;
     let normal = |rng: &mut Xoshiro256PlusPlus, n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(rng)).collect() };
     while step < ctx.run.steps && !ctx.stop_requested() {
         if step < cfg.learning_starts {
@@ -252,29 +274,71 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
             }
         }
 
-        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps || ctx.stop_requested() {
+        // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
+        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps {
             let r = evaluate_now()?;
             best_eval = best_eval.max(r.0);
             last_eval = Some(r);
             let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
             let alpha = log_alpha.exp().map_err(e)?.to_scalar::<f32>().map_err(e)? as f64;
-            metrics.write(&[step as f64, started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), alpha])?;
+            metrics.write(&[step as f64, wall_before + started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), alpha])?;
             save()?;
             on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: avg(&recent), eval_return: Some(r.0) });
-            recent.clear();
-            critic_losses.clear();
-            actor_losses.clear();
+            // A final row off the evaluation grid keeps its averages running, so that raising
+            // the budget and resuming continues them as an uninterrupted run would.
+            if step % cfg.eval_every_steps == 0 {
+                recent.clear();
+                critic_losses.clear();
+                actor_losses.clear();
+            }
         }
     }
     save()?;
-    let state = serde_json::json!({"env_steps": step, "resumable": false}).to_string();
-    let (mean_flat, log_std_flat) = (mean_net.flat().map_err(e)?, log_std_net.flat().map_err(e)?);
-    save_learner(&ctx.dir.join("checkpoint.safetensors"), "sac", &[("actor.mean", &mean_flat), ("actor.log_std", &log_std_flat)], &state)?;
-    let (final_eval, final_std) = match last_eval {
-        Some(r) => r,
-        None => evaluate_now()?,
+    // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
+    let wall = wall_before + started.elapsed().as_secs_f64();
+    let state = SacState {
+        env_steps: step,
+        wall_time_s: wall,
+        best_eval,
+        last_eval,
+        adam_t: [actor_opt.t, q_opt.t, alpha_opt.t],
+        rng: rng.clone(),
+        episode,
+        ep_return,
+        obs: obs.clone(),
+        recent: recent.clone(),
+        critic_losses: critic_losses.clone(),
+        actor_losses: actor_losses.clone(),
+        replay_len: replay.len,
+        replay_next: replay.next,
+        env: env.snapshot()?,
     };
-    let wall = started.elapsed().as_secs_f64();
+    let flat = |vars: &[Var]| flatten(vars).map_err(e);
+    let nets = [flat(&mean_net.vars())?, flat(&log_std_net.vars())?, flat(&critic_vars)?, flat(&target_vars)?, flat(std::slice::from_ref(&log_alpha))?];
+    let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
+    let (q_m, q_v) = q_opt.moments().map_err(e)?;
+    let (alpha_m, alpha_v) = alpha_opt.moments().map_err(e)?;
+    let mut tensors: Vec<(&str, &[f32])> = vec![
+        ("actor.mean", &nets[0]),
+        ("actor.log_std", &nets[1]),
+        ("critics", &nets[2]),
+        ("target_critics", &nets[3]),
+        ("log_alpha", &nets[4]),
+        ("actor_adam.m", &actor_m),
+        ("actor_adam.v", &actor_v),
+        ("q_adam.m", &q_m),
+        ("q_adam.v", &q_v),
+        ("alpha_adam.m", &alpha_m),
+        ("alpha_adam.v", &alpha_v),
+    ];
+    tensors.extend(replay.tensors());
+    save_learner(&checkpoint_path, "sac", &tensors, &state)?;
+    // A completed run evaluated at its last step; a stopped one is evaluated now.
+    let completed = step >= ctx.run.steps;
+    let (final_eval, final_std) = match last_eval {
+        Some(r) if completed => r,
+        _ => evaluate_now()?,
+    };
     Ok(Summary {
         env: ctx.run.env.clone(),
         policy: ctx.run.policy.clone(),
@@ -288,6 +352,30 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         final_eval_return: final_eval,
         final_eval_return_std: final_std,
         best_eval_return: best_eval.max(final_eval),
-        completed: step >= ctx.run.steps,
+        completed,
     })
+}
+
+/// Everything besides the tensors that a resumed run needs to retrace an uninterrupted one.
+#[derive(Serialize, Deserialize)]
+struct SacState {
+    env_steps: u64,
+    wall_time_s: f64,
+    best_eval: f64,
+    last_eval: Option<(f64, f64)>,
+    /// Step counts of the actor's, the critics' and the temperature's Adam.
+    adam_t: [u64; 3],
+    /// Exploration, minibatch indices and reparameterisation noise all come from this stream.
+    rng: Xoshiro256PlusPlus,
+    episode: u64,
+    ep_return: f64,
+    obs: Vec<f32>,
+    /// Since the last metrics row.
+    recent: Vec<f64>,
+    critic_losses: Vec<f64>,
+    actor_losses: Vec<f64>,
+    replay_len: usize,
+    replay_next: usize,
+    #[serde(with = "envs::snapshot::bytes")]
+    env: Vec<u8>,
 }

@@ -17,7 +17,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{save_learner, save_policy, PolicyHeader};
+use crate::checkpoint::{load_learner, save_learner, save_policy, take_adam, take_vars, PolicyHeader};
 use crate::metrics::MetricsWriter;
 use crate::actor::{candle_err, Actor};
 use crate::replay::Replay;
@@ -117,11 +117,6 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         Variant::Ddpg => "ddpg",
     };
     cfg.validate(agent)?;
-    if resume {
-        return Err(AgentError::invalid(format!(
-            "agent `{agent}` cannot resume yet: continuing exactly needs the replay buffer and the env's mid-episode state; start a new run"
-        )));
-    }
     let e = candle_err;
     let dev = Device::Cpu;
     let mut env = ctx.make_env()?;
@@ -156,19 +151,40 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     let evaluate_now = |actor: &Actor| -> Result<(f64, f64), AgentError> { evaluate::parallel(&eval_pool, ctx, &flat_policy(actor)?, &[], cfg.eval_episodes) };
     let save = |actor: &Actor| -> Result<(), AgentError> { save_policy(&ctx.dir.join("policy.safetensors"), &header, &flat_policy(actor)?, &[]) };
 
-    let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
     let mut obs = vec![0.0_f32; d];
     let mut next_obs = vec![0.0_f32; d];
     let mut info = Info::default();
     let mut episode = 0u64;
-    env.reset(Some(seeds::mix(ctx.run.seed, &[21, episode])), &mut obs, &mut info)?;
     let (mut ep_step, mut ep_return, mut recent) = (0usize, 0.0_f64, Vec::<f64>::new());
     let (mut critic_losses, mut actor_losses, mut q_means) = (Vec::new(), Vec::new(), Vec::new());
     let (mut best_eval, mut last_eval) = (f64::NEG_INFINITY, None);
+    let (mut step, mut updates, mut wall_before) = (0u64, 0u64, 0.0);
+    let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
+    let metrics_path = ctx.dir.join("metrics.csv");
+    let mut metrics = if resume {
+        let (mut t, saved): (_, Td3State) = load_learner(&checkpoint_path, agent)?;
+        let path = &checkpoint_path;
+        take_vars(&mut t, "actor", &actor.vars(), path)?;
+        take_vars(&mut t, "target_actor", &target_actor.vars(), path)?;
+        take_vars(&mut t, "critics", &critic_vars, path)?;
+        take_vars(&mut t, "target_critics", &target_critics.iter().flat_map(|c| c.vars()).collect::<Vec<_>>(), path)?;
+        take_adam(&mut t, "actor_adam", &mut actor_opt, saved.actor_adam_t, path)?;
+        take_adam(&mut t, "critic_adam", &mut critic_opt, saved.critic_adam_t, path)?;
+        replay.restore(&mut t, saved.replay_len, saved.replay_next, path)?;
+        if saved.obs.len() != d {
+            return Err(AgentError::invalid(format!("{}: the saved observation has {} entries, not {d}", path.display(), saved.obs.len())));
+        }
+        env.restore(&saved.env)?;
+        (obs, rng, episode, ep_step, ep_return) = (saved.obs, saved.rng, saved.episode, saved.ep_step, saved.ep_return);
+        (recent, critic_losses, actor_losses, q_means) = (saved.recent, saved.critic_losses, saved.actor_losses, saved.q_means);
+        (best_eval, last_eval, step, updates, wall_before) = (saved.best_eval, saved.last_eval, saved.env_steps, saved.updates, saved.wall_time_s);
+        MetricsWriter::resume(&metrics_path, COLUMNS, metrics_rows(step, ctx.run.steps, cfg.eval_every_steps))?
+    } else {
+        env.reset(Some(seeds::mix(ctx.run.seed, &[21, episode])), &mut obs, &mut info)?;
+        MetricsWriter::create(&metrics_path, COLUMNS)?
+    };
     let started = Instant::now();
-    let mut step = 0u64;
-    let mut updates = 0u64;
     let mut action = vec![0.0_f32; a];
     while step < ctx.run.steps && !ctx.stop_requested() {
         let (osc_d, _) = oscillator(period, ep_step);
@@ -259,29 +275,72 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
             }
         }
 
-        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps || ctx.stop_requested() {
+        // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
+        if step % cfg.eval_every_steps == 0 || step == ctx.run.steps {
             let r = evaluate_now(&actor)?;
             best_eval = best_eval.max(r.0);
             last_eval = Some(r);
             let avg = |x: &[f64]| if x.is_empty() { f64::NAN } else { x.iter().sum::<f64>() / x.len() as f64 };
-            metrics.write(&[step as f64, started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), avg(&q_means)])?;
+            metrics.write(&[step as f64, wall_before + started.elapsed().as_secs_f64(), avg(&recent), r.0, r.1, avg(&critic_losses), avg(&actor_losses), avg(&q_means)])?;
             save(&actor)?;
             on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: avg(&recent), eval_return: Some(r.0) });
-            recent.clear();
-            critic_losses.clear();
-            actor_losses.clear();
-            q_means.clear();
+            // A final row off the evaluation grid keeps its averages running, so that raising
+            // the budget and resuming continues them as an uninterrupted run would.
+            if step % cfg.eval_every_steps == 0 {
+                recent.clear();
+                critic_losses.clear();
+                actor_losses.clear();
+                q_means.clear();
+            }
         }
     }
     save(&actor)?;
-    let (m, v) = actor_opt.moments().map_err(e)?;
-    let state = serde_json::json!({"env_steps": step, "updates": updates, "resumable": false}).to_string();
-    save_learner(&ctx.dir.join("checkpoint.safetensors"), agent, &[("actor", &flat_policy(&actor)?), ("actor_adam.m", &m), ("actor_adam.v", &v)], &state)?;
-    let (final_eval, final_std) = match last_eval {
-        Some(r) => r,
-        None => evaluate_now(&actor)?,
+    // The resumable state: networks, optimisers, the replay buffer, the env mid-episode.
+    let wall = wall_before + started.elapsed().as_secs_f64();
+    let state = Td3State {
+        env_steps: step,
+        updates,
+        wall_time_s: wall,
+        best_eval,
+        last_eval,
+        actor_adam_t: actor_opt.t,
+        critic_adam_t: critic_opt.t,
+        rng: rng.clone(),
+        episode,
+        ep_step,
+        ep_return,
+        obs: obs.clone(),
+        recent: recent.clone(),
+        critic_losses: critic_losses.clone(),
+        actor_losses: actor_losses.clone(),
+        q_means: q_means.clone(),
+        replay_len: replay.len,
+        replay_next: replay.next,
+        env: env.snapshot()?,
     };
-    let wall = started.elapsed().as_secs_f64();
+    let flat = |vars: &[Var]| flatten(vars).map_err(e);
+    let target_critic_vars: Vec<Var> = target_critics.iter().flat_map(|c| c.vars()).collect();
+    let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
+    let (critic_m, critic_v) = critic_opt.moments().map_err(e)?;
+    let nets = [flat(&actor.vars())?, flat(&target_actor.vars())?, flat(&critic_vars)?, flat(&target_critic_vars)?];
+    let mut tensors: Vec<(&str, &[f32])> = vec![
+        ("actor", &nets[0]),
+        ("target_actor", &nets[1]),
+        ("critics", &nets[2]),
+        ("target_critics", &nets[3]),
+        ("actor_adam.m", &actor_m),
+        ("actor_adam.v", &actor_v),
+        ("critic_adam.m", &critic_m),
+        ("critic_adam.v", &critic_v),
+    ];
+    tensors.extend(replay.tensors());
+    save_learner(&checkpoint_path, agent, &tensors, &state)?;
+    // A completed run evaluated at its last step; a stopped one is evaluated now.
+    let completed = step >= ctx.run.steps;
+    let (final_eval, final_std) = match last_eval {
+        Some(r) if completed => r,
+        _ => evaluate_now(&actor)?,
+    };
     Ok(Summary {
         env: ctx.run.env.clone(),
         policy: ctx.run.policy.clone(),
@@ -295,7 +354,42 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         final_eval_return: final_eval,
         final_eval_return_std: final_std,
         best_eval_return: best_eval.max(final_eval),
-        completed: step >= ctx.run.steps,
+        completed,
     })
+}
+
+/// Rows of `metrics.csv` an off-policy run keeps when resumed at env step `step` with budget
+/// `budget`: one per `eval_every` steps, plus the final row of a completed run (dropped when the
+/// budget was raised, since that row no longer ends the run).
+pub(crate) fn metrics_rows(step: u64, budget: u64, eval_every: u64) -> usize {
+    let off_boundary_end = step >= budget && step % eval_every != 0;
+    (step / eval_every) as usize + off_boundary_end as usize
+}
+
+/// Everything besides the tensors that a resumed run needs to retrace an uninterrupted one.
+#[derive(Serialize, Deserialize)]
+struct Td3State {
+    env_steps: u64,
+    updates: u64,
+    wall_time_s: f64,
+    best_eval: f64,
+    last_eval: Option<(f64, f64)>,
+    actor_adam_t: u64,
+    critic_adam_t: u64,
+    /// Exploration noise, minibatch indices and smoothing noise all come from this stream.
+    rng: Xoshiro256PlusPlus,
+    episode: u64,
+    ep_step: usize,
+    ep_return: f64,
+    obs: Vec<f32>,
+    /// Since the last metrics row.
+    recent: Vec<f64>,
+    critic_losses: Vec<f64>,
+    actor_losses: Vec<f64>,
+    q_means: Vec<f64>,
+    replay_len: usize,
+    replay_next: usize,
+    #[serde(with = "envs::snapshot::bytes")]
+    env: Vec<u8>,
 }
 

@@ -161,6 +161,7 @@ pub fn resume(dir: &Path, steps: Option<u64>, stop: Arc<AtomicBool>) -> Result<P
         run.steps = s;
     }
     let agent = AgentConfig::parse(&run.agent, Some(&file.agent))?;
+    crate::checkpoint::check_learner(&dir.join("checkpoint.safetensors"), &run.agent)?;
     let ctx = TrainContext { run, env_config: non_empty(&file.env), policy_config: non_empty(&file.policy), dir: dir.to_path_buf(), stop };
     if steps.is_some() {
         let updated = RunFile { run: ctx.run.clone(), ..file };

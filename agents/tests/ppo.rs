@@ -75,9 +75,4 @@ fn ppo_refuses_what_it_cannot_do() {
     assert!(err.contains("train `mlp` and `ncap` policies"), "{err}");
     let err = start("mlp", 1000, "num_minibatches = 7", &dir.path().join("b")).unwrap_err().to_string();
     assert!(err.contains("a divisor of the batch"), "{err}");
-    let p = start("ncap", 2048, "num_envs = 2\nnum_steps = 1024\nupdate_epochs = 1\neval_episodes = 1", &dir.path().join("c")).unwrap();
-    train::run(&p, |_| {}).unwrap();
-    let p = train::resume(&dir.path().join("c"), Some(4096), Arc::new(AtomicBool::new(false))).unwrap();
-    let err = train::run(&p, |_| {}).unwrap_err().to_string();
-    assert!(err.contains("cannot resume yet"), "{err}");
 }
