@@ -117,7 +117,7 @@ pub fn mean_std(x: &[f64]) -> (f64, f64) {
 
 /// Rebuilds a trained policy from run directory `dir`: its env and policy from `config.toml`,
 /// the parameters from `policy.safetensors` (refused if they belong to another env or architecture).
-fn load_checkpoint(
+pub(crate) fn load_checkpoint(
     dir: &std::path::Path,
     env_arg: Option<&str>,
     env_config_arg: Option<&std::path::Path>,

@@ -5,6 +5,7 @@ mod eval;
 mod list;
 mod perf;
 mod train;
+mod view;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ enum Command {
     Perf(perf::PerfArgs),
     /// Train a policy on an env with a learner; writes a run directory.
     Train(train::TrainArgs),
+    /// Watch an env with a controller or checkpoint (window), or record it headless (--record).
+    View(view::ViewArgs),
 }
 
 fn main() {
@@ -42,6 +45,7 @@ fn main() {
         Command::Eval(args) => eval::run(args),
         Command::Perf(args) => perf::run(args),
         Command::Train(args) => train::run(args),
+        Command::View(args) => view::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -138,6 +138,13 @@ impl Adam {
         let bc2 = 1.0 - self.beta2.powi(self.t as i32);
         for ((var, m), v) in self.vars.iter().zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
             let Some(g) = grads.get(var) else { continue };
+            // candle detaches the gradients of intermediate nodes but not those it hands back for
+            // variables: they still record the op that produced them. Without this `detach`, each
+            // moment would chain to its predecessor through the graph, holding every past step's
+            // tensors alive (a leak that grows with training, and a stack overflow when the chain
+            // is finally dropped: seen after 156k PPO minibatch steps).
+            let g = g.detach();
+            let g = &g;
             *m = ((&*m * self.beta1)? + (g * (1.0 - self.beta1))?)?;
             *v = ((&*v * self.beta2)? + (g.sqr()? * (1.0 - self.beta2))?)?;
             let update = ((&*m / bc1)? / ((&*v / bc2)?.sqrt()? + self.epsilon)?)?;
@@ -268,6 +275,23 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 100.0;
         assert!((rms.mean[0] - mean).abs() < 1e-3 && (rms.var[0] - var).abs() / var < 1e-3);
         assert!((rms.mean[1] + 3.0).abs() < 1e-3 && rms.var[1] < 1e-3);
+    }
+
+    /// A variable used through `exp` (as PPO's log-std is) gets a gradient that still records
+    /// ops; Adam's moments must not keep that history, or it grows without bound.
+    #[test]
+    fn adam_moments_keep_no_autograd_history() -> Result<()> {
+        let dev = Device::Cpu;
+        let log_std = Var::from_tensor(&Tensor::new(&[0.3_f32, -0.2], &dev)?)?;
+        let mut adam = Adam::new(vec![log_std.clone()], 0.01, 1e-8)?;
+        for _ in 0..3 {
+            let loss = (log_std.exp()? - 2.0)?.sqr()?.sum_all()?;
+            let grads = loss.backward()?;
+            assert!(grads.get(&log_std).unwrap().track_op(), "candle's variable gradients record ops (else this test tests nothing)");
+            adam.step(&grads)?;
+        }
+        assert!(adam.m.iter().chain(&adam.v).all(|t| !t.track_op()), "Adam's moments record ops");
+        Ok(())
     }
 
     /// The tensor Adam takes the same steps as the flat-vector one (checked by hand in

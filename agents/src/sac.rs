@@ -46,6 +46,9 @@ pub struct SacConfig {
     pub hidden: Vec<usize>,
     pub eval_episodes: usize,
     pub eval_every_steps: u64,
+    /// Write the resumable checkpoint (replay buffer included) every this many env steps, besides
+    /// at the end and on a stop (0: only then).
+    pub checkpoint_every_steps: u64,
 }
 
 impl Default for SacConfig {
@@ -64,6 +67,7 @@ impl Default for SacConfig {
             hidden: vec![256, 256],
             eval_episodes: 5,
             eval_every_steps: 5_000,
+            checkpoint_every_steps: 100_000,
         }
     }
 }
@@ -190,7 +194,9 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     };
     let started = Instant::now();
     let normal = |rng: &mut Xoshiro256PlusPlus, n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(rng)).collect() };
-    while step < ctx.run.steps && !ctx.stop_requested() {
+    // The stop flag is read once per step, so that the step that sees it also checkpoints.
+    let mut stopped = false;
+    while step < ctx.run.steps && !stopped {
         if step < cfg.learning_starts {
             action_box.sample_into(&mut rng, &mut action);
         } else {
@@ -292,47 +298,51 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
                 actor_losses.clear();
             }
         }
+        stopped = ctx.stop_requested();
+        let due = cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps == 0;
+        if stopped || due || step >= ctx.run.steps {
+            save()?;
+            // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
+            let state = SacState {
+                env_steps: step,
+                wall_time_s: wall_before + started.elapsed().as_secs_f64(),
+                best_eval,
+                last_eval,
+                adam_t: [actor_opt.t, q_opt.t, alpha_opt.t],
+                rng: rng.clone(),
+                episode,
+                ep_return,
+                obs: obs.clone(),
+                recent: recent.clone(),
+                critic_losses: critic_losses.clone(),
+                actor_losses: actor_losses.clone(),
+                replay_len: replay.len,
+                replay_next: replay.next,
+                env: env.snapshot()?,
+            };
+            let flat = |vars: &[Var]| flatten(vars).map_err(e);
+            let nets = [flat(&mean_net.vars())?, flat(&log_std_net.vars())?, flat(&critic_vars)?, flat(&target_vars)?, flat(std::slice::from_ref(&log_alpha))?];
+            let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
+            let (q_m, q_v) = q_opt.moments().map_err(e)?;
+            let (alpha_m, alpha_v) = alpha_opt.moments().map_err(e)?;
+            let mut tensors: Vec<(&str, &[f32])> = vec![
+                ("actor.mean", &nets[0]),
+                ("actor.log_std", &nets[1]),
+                ("critics", &nets[2]),
+                ("target_critics", &nets[3]),
+                ("log_alpha", &nets[4]),
+                ("actor_adam.m", &actor_m),
+                ("actor_adam.v", &actor_v),
+                ("q_adam.m", &q_m),
+                ("q_adam.v", &q_v),
+                ("alpha_adam.m", &alpha_m),
+                ("alpha_adam.v", &alpha_v),
+            ];
+            tensors.extend(replay.tensors());
+            save_learner(&checkpoint_path, "sac", &tensors, &state)?;
+        }
     }
-    save()?;
-    // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
     let wall = wall_before + started.elapsed().as_secs_f64();
-    let state = SacState {
-        env_steps: step,
-        wall_time_s: wall,
-        best_eval,
-        last_eval,
-        adam_t: [actor_opt.t, q_opt.t, alpha_opt.t],
-        rng: rng.clone(),
-        episode,
-        ep_return,
-        obs: obs.clone(),
-        recent: recent.clone(),
-        critic_losses: critic_losses.clone(),
-        actor_losses: actor_losses.clone(),
-        replay_len: replay.len,
-        replay_next: replay.next,
-        env: env.snapshot()?,
-    };
-    let flat = |vars: &[Var]| flatten(vars).map_err(e);
-    let nets = [flat(&mean_net.vars())?, flat(&log_std_net.vars())?, flat(&critic_vars)?, flat(&target_vars)?, flat(std::slice::from_ref(&log_alpha))?];
-    let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
-    let (q_m, q_v) = q_opt.moments().map_err(e)?;
-    let (alpha_m, alpha_v) = alpha_opt.moments().map_err(e)?;
-    let mut tensors: Vec<(&str, &[f32])> = vec![
-        ("actor.mean", &nets[0]),
-        ("actor.log_std", &nets[1]),
-        ("critics", &nets[2]),
-        ("target_critics", &nets[3]),
-        ("log_alpha", &nets[4]),
-        ("actor_adam.m", &actor_m),
-        ("actor_adam.v", &actor_v),
-        ("q_adam.m", &q_m),
-        ("q_adam.v", &q_v),
-        ("alpha_adam.m", &alpha_m),
-        ("alpha_adam.v", &alpha_v),
-    ];
-    tensors.extend(replay.tensors());
-    save_learner(&checkpoint_path, "sac", &tensors, &state)?;
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let completed = step >= ctx.run.steps;
     let (final_eval, final_std) = match last_eval {

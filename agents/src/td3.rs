@@ -52,6 +52,9 @@ pub struct Td3Config {
     pub eval_episodes: usize,
     /// Evaluate every this many env steps (and at the end).
     pub eval_every_steps: u64,
+    /// Write the resumable checkpoint (replay buffer included) every this many env steps, besides
+    /// at the end and on a stop (0: only then).
+    pub checkpoint_every_steps: u64,
 }
 
 impl Default for Td3Config {
@@ -70,6 +73,7 @@ impl Default for Td3Config {
             hidden: vec![256, 256],
             eval_episodes: 5,
             eval_every_steps: 5_000,
+            checkpoint_every_steps: 100_000,
         }
     }
 }
@@ -186,7 +190,9 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     };
     let started = Instant::now();
     let mut action = vec![0.0_f32; a];
-    while step < ctx.run.steps && !ctx.stop_requested() {
+    // The stop flag is read once per step, so that the step that sees it also checkpoints.
+    let mut stopped = false;
+    while step < ctx.run.steps && !stopped {
         let (osc_d, _) = oscillator(period, ep_step);
         // Act: uniform at first, then μ(s) plus Gaussian exploration noise, clipped to the box.
         if step < cfg.learning_starts {
@@ -293,48 +299,52 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
                 q_means.clear();
             }
         }
+        stopped = ctx.stop_requested();
+        let due = cfg.checkpoint_every_steps > 0 && step % cfg.checkpoint_every_steps == 0;
+        if stopped || due || step >= ctx.run.steps {
+            save(&actor)?;
+            // The resumable state: networks, optimisers, the replay buffer, the env mid-episode.
+            let state = Td3State {
+                env_steps: step,
+                updates,
+                wall_time_s: wall_before + started.elapsed().as_secs_f64(),
+                best_eval,
+                last_eval,
+                actor_adam_t: actor_opt.t,
+                critic_adam_t: critic_opt.t,
+                rng: rng.clone(),
+                episode,
+                ep_step,
+                ep_return,
+                obs: obs.clone(),
+                recent: recent.clone(),
+                critic_losses: critic_losses.clone(),
+                actor_losses: actor_losses.clone(),
+                q_means: q_means.clone(),
+                replay_len: replay.len,
+                replay_next: replay.next,
+                env: env.snapshot()?,
+            };
+            let flat = |vars: &[Var]| flatten(vars).map_err(e);
+            let target_critic_vars: Vec<Var> = target_critics.iter().flat_map(|c| c.vars()).collect();
+            let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
+            let (critic_m, critic_v) = critic_opt.moments().map_err(e)?;
+            let nets = [flat(&actor.vars())?, flat(&target_actor.vars())?, flat(&critic_vars)?, flat(&target_critic_vars)?];
+            let mut tensors: Vec<(&str, &[f32])> = vec![
+                ("actor", &nets[0]),
+                ("target_actor", &nets[1]),
+                ("critics", &nets[2]),
+                ("target_critics", &nets[3]),
+                ("actor_adam.m", &actor_m),
+                ("actor_adam.v", &actor_v),
+                ("critic_adam.m", &critic_m),
+                ("critic_adam.v", &critic_v),
+            ];
+            tensors.extend(replay.tensors());
+            save_learner(&checkpoint_path, agent, &tensors, &state)?;
+        }
     }
-    save(&actor)?;
-    // The resumable state: networks, optimisers, the replay buffer, the env mid-episode.
     let wall = wall_before + started.elapsed().as_secs_f64();
-    let state = Td3State {
-        env_steps: step,
-        updates,
-        wall_time_s: wall,
-        best_eval,
-        last_eval,
-        actor_adam_t: actor_opt.t,
-        critic_adam_t: critic_opt.t,
-        rng: rng.clone(),
-        episode,
-        ep_step,
-        ep_return,
-        obs: obs.clone(),
-        recent: recent.clone(),
-        critic_losses: critic_losses.clone(),
-        actor_losses: actor_losses.clone(),
-        q_means: q_means.clone(),
-        replay_len: replay.len,
-        replay_next: replay.next,
-        env: env.snapshot()?,
-    };
-    let flat = |vars: &[Var]| flatten(vars).map_err(e);
-    let target_critic_vars: Vec<Var> = target_critics.iter().flat_map(|c| c.vars()).collect();
-    let (actor_m, actor_v) = actor_opt.moments().map_err(e)?;
-    let (critic_m, critic_v) = critic_opt.moments().map_err(e)?;
-    let nets = [flat(&actor.vars())?, flat(&target_actor.vars())?, flat(&critic_vars)?, flat(&target_critic_vars)?];
-    let mut tensors: Vec<(&str, &[f32])> = vec![
-        ("actor", &nets[0]),
-        ("target_actor", &nets[1]),
-        ("critics", &nets[2]),
-        ("target_critics", &nets[3]),
-        ("actor_adam.m", &actor_m),
-        ("actor_adam.v", &actor_v),
-        ("critic_adam.m", &critic_m),
-        ("critic_adam.v", &critic_v),
-    ];
-    tensors.extend(replay.tensors());
-    save_learner(&checkpoint_path, agent, &tensors, &state)?;
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let completed = step >= ctx.run.steps;
     let (final_eval, final_std) = match last_eval {

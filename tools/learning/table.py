@@ -3,8 +3,14 @@
 mean ± sample std over seeds. Runs `nerve train` (reusing finished runs) and reads each run's
 metrics.csv: the value at a budget is the last evaluation at or before it.
 
-    tools/learning/table.py [--nerve PATH] [--out DIR] [--seeds 0,1,2] [--budgets 100000,300000]
-                            [--runs es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap]
+    tools/learning/table.py [--nerve PATH] [--out DIR] [--seeds 0,1,2] [--budgets 100000,300000,1000000]
+                            [--runs es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap,td3:ncap]
+                            [--config AGENT=FILE.toml ...]
+
+A run that exists with a smaller budget is continued with `nerve train --resume DIR --steps N`,
+which retraces the longer run exactly for learners without a budget-dependent schedule (es,
+cmaes, td3, ddpg, sac). PPO anneals its learning rate over the budget, so a PPO run with a
+smaller budget is an error: delete it to rerun.
 """
 import argparse
 import csv
@@ -33,13 +39,15 @@ def main():
     ap.add_argument("--nerve", default=os.path.join(root, "target", "release", "nerve"))
     ap.add_argument("--out", default=os.path.join(root, "results", "learning"))
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--budgets", default="100000,300000")
-    ap.add_argument("--runs", default="es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap")
+    ap.add_argument("--budgets", default="100000,300000,1000000")
+    ap.add_argument("--runs", default="es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap,td3:ncap")
+    ap.add_argument("--config", action="append", default=[], help="AGENT=FILE.toml: options for that learner's runs")
     ap.add_argument("--env", default="Swimmer6-v0")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     budgets = [int(b) for b in args.budgets.split(",")]
     runs = [r.split(":") for r in args.runs.split(",")]
+    configs = dict(c.split("=", 1) for c in args.config)
     rows = []
     for agent, policy in runs:
         per_budget = {b: [] for b in budgets}
@@ -47,9 +55,20 @@ def main():
         for seed in seeds:
             run_dir = os.path.join(args.out, f"{args.env}-{policy}-{agent}-seed{seed}")
             summary = os.path.join(run_dir, "summary.json")
+            budget = max(budgets)
             if not os.path.exists(summary):
                 cmd = [args.nerve, "train", "--env", args.env, "--policy", policy, "--agent", agent,
-                       "--steps", str(max(budgets)), "--seed", str(seed), "--out", run_dir]
+                       "--steps", str(budget), "--seed", str(seed), "--out", run_dir]
+                if agent in configs:
+                    cmd += ["--config", configs[agent]]
+            elif json.load(open(summary))["env_steps"] < budget:
+                if agent == "ppo":
+                    sys.exit(f"{run_dir}: trained for fewer than {budget} steps, and PPO's learning-rate schedule "
+                             "depends on the budget; delete the directory to rerun")
+                cmd = [args.nerve, "train", "--resume", run_dir, "--steps", str(budget)]
+            else:
+                cmd = None
+            if cmd:
                 print("running:", " ".join(cmd), file=sys.stderr, flush=True)
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             n_params = json.load(open(summary))["n_params"]
