@@ -7,29 +7,59 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli_error::read_toml_table;
 use crate::CliError;
 
+/// What to run: an env with a named controller, or a trained checkpoint (`eval` and `view`).
 #[derive(Args)]
-pub struct EvalArgs {
+pub struct EnvPolicyArgs {
     /// Env id, e.g. Swimmer6-v0 (see `nerve list`); with --checkpoint, the run's env.
     #[arg(long, required_unless_present = "checkpoint")]
-    env: Option<String>,
+    pub env: Option<String>,
     /// Controller name, e.g. ncap (see `nerve list`), or `mlp`.
     #[arg(long, required_unless_present = "checkpoint", conflicts_with = "checkpoint")]
-    controller: Option<String>,
-    /// A run directory written by `nerve train`: evaluates its trained policy.
+    pub controller: Option<String>,
+    /// A run directory written by `nerve train`: uses its trained policy.
     #[arg(long)]
-    checkpoint: Option<PathBuf>,
+    pub checkpoint: Option<PathBuf>,
+    /// TOML file overriding the env's configuration (unknown keys are errors).
+    #[arg(long)]
+    pub env_config: Option<PathBuf>,
+    /// TOML file with the controller's options (unknown keys are errors).
+    #[arg(long)]
+    pub controller_config: Option<PathBuf>,
+}
+
+impl EnvPolicyArgs {
+    /// Builds the env and the policy; returns them with the env id and a label for the policy.
+    pub fn load(&self) -> Result<(Box<dyn envs::Env>, Box<dyn controllers::Policy>, String, String), CliError> {
+        match &self.checkpoint {
+            Some(dir) => {
+                let (env, policy, id) = load_checkpoint(dir, self.env.as_deref(), self.env_config.as_deref())?;
+                let label = format!("{} ({})", policy.name(), dir.display());
+                Ok((env, policy, id, label))
+            }
+            None => {
+                let env_config = self.env_config.as_deref().map(read_toml_table).transpose()?;
+                let ctrl_config = self.controller_config.as_deref().map(read_toml_table).transpose()?;
+                let id = self.env.clone().unwrap_or_default();
+                let env = envs::make_with(&id, env_config.as_ref())?;
+                let name = self.controller.clone().unwrap_or_default();
+                let policy = agents::make_policy(&name, env.spec(), ctrl_config.as_ref())?;
+                let label = policy.name().to_string();
+                Ok((env, policy, id, label))
+            }
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    target: EnvPolicyArgs,
     /// Number of episodes; episode k uses seed S + k.
     #[arg(long, default_value_t = 5)]
     episodes: u64,
     /// First seed S.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// TOML file overriding the env's configuration (unknown keys are errors).
-    #[arg(long)]
-    env_config: Option<PathBuf>,
-    /// TOML file with the controller's options (unknown keys are errors).
-    #[arg(long)]
-    controller_config: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -39,23 +69,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
     if args.episodes == 0 {
         return Err(CliError("--episodes 0: expected at least 1 episode".into()));
     }
-    let (mut env, mut policy, env_id, label) = match &args.checkpoint {
-        Some(dir) => {
-            let (env, policy, id) = load_checkpoint(dir, args.env.as_deref(), args.env_config.as_deref())?;
-            let label = format!("{} ({})", policy.name(), dir.display());
-            (env, policy, id, label)
-        }
-        None => {
-            let env_config = args.env_config.as_deref().map(read_toml_table).transpose()?;
-            let ctrl_config = args.controller_config.as_deref().map(read_toml_table).transpose()?;
-            let id = args.env.clone().unwrap_or_default();
-            let env = envs::make_with(&id, env_config.as_ref())?;
-            let name = args.controller.clone().unwrap_or_default();
-            let policy = agents::make_policy(&name, env.spec(), ctrl_config.as_ref())?;
-            let label = policy.name().to_string();
-            (env, policy, id, label)
-        }
-    };
+    let (mut env, mut policy, env_id, label) = args.target.load()?;
     let max_steps = env.spec().max_episode_steps.unwrap_or(1000) as u64;
 
     let bar = ProgressBar::new(args.episodes * max_steps);
@@ -90,7 +104,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             })
             .collect();
         let out = serde_json::json!({
-            "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.checkpoint, "episodes": eps,
+            "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.target.checkpoint, "episodes": eps,
             "mean": mean, "std": std, "steps_per_sec": steps_per_sec,
         });
         println!("{}", serde_json::to_string(&out)?);

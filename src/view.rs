@@ -9,24 +9,11 @@ use crate::CliError;
 
 #[derive(Args)]
 pub struct ViewArgs {
-    /// Env id, e.g. Swimmer6-v0 (see `nerve list`); with --checkpoint, the run's env.
-    #[arg(long, required_unless_present = "checkpoint")]
-    env: Option<String>,
-    /// Controller name, e.g. ncap (see `nerve list`).
-    #[arg(long, required_unless_present = "checkpoint", conflicts_with = "checkpoint")]
-    controller: Option<String>,
-    /// A run directory written by `nerve train`: views its trained policy.
-    #[arg(long)]
-    checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    target: crate::eval::EnvPolicyArgs,
     /// Seed of the first episode (episode k uses S + k).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// TOML file overriding the env's configuration.
-    #[arg(long)]
-    env_config: Option<PathBuf>,
-    /// TOML file with the controller's options.
-    #[arg(long)]
-    controller_config: Option<PathBuf>,
     /// Render headless (no window) to PNG frames in this directory (must not exist or be empty).
     #[arg(long)]
     record: Option<PathBuf>,
@@ -55,22 +42,12 @@ pub fn run(_args: ViewArgs) -> Result<(), CliError> {
 
 #[cfg(feature = "viewer")]
 pub fn run(args: ViewArgs) -> Result<(), CliError> {
-    use crate::cli_error::read_toml_table;
     use viewer::{RecordOptions, Simulation};
 
-    let (env, policy) = match &args.checkpoint {
-        Some(dir) => {
-            let (env, policy, _) = crate::eval::load_checkpoint(dir, args.env.as_deref(), args.env_config.as_deref())?;
-            (env, policy)
-        }
-        None => {
-            let env_config = args.env_config.as_deref().map(read_toml_table).transpose()?;
-            let ctrl_config = args.controller_config.as_deref().map(read_toml_table).transpose()?;
-            let env = envs::make_with(args.env.as_deref().unwrap_or_default(), env_config.as_ref())?;
-            let policy = agents::make_policy(args.controller.as_deref().unwrap_or_default(), env.spec(), ctrl_config.as_ref())?;
-            (env, policy)
-        }
-    };
+    if let Some(out) = &args.video {
+        viewer::video::check_output(out).map_err(|e| CliError(e.to_string()))?;
+    }
+    let (env, policy, _, _) = args.target.load()?;
     let sim = Simulation::new(env, policy, args.seed)?;
     let view_err = |e: viewer::ViewError| CliError(e.to_string());
     if args.record.is_none() && args.video.is_none() {

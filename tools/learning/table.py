@@ -42,6 +42,7 @@ def main():
     ap.add_argument("--budgets", default="100000,300000,1000000")
     ap.add_argument("--runs", default="es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap,td3:ncap")
     ap.add_argument("--config", action="append", default=[], help="AGENT=FILE.toml: options for that learner's runs")
+    ap.add_argument("--read-only", action="store_true", help="only read finished runs (missing budgets show as –)")
     ap.add_argument("--env", default="Swimmer6-v0")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -68,6 +69,10 @@ def main():
                 cmd = [args.nerve, "train", "--resume", run_dir, "--steps", str(budget)]
             else:
                 cmd = None
+            if cmd and args.read_only:
+                cmd = None
+                if not os.path.exists(summary):
+                    continue
             if cmd:
                 print("running:", " ".join(cmd), file=sys.stderr, flush=True)
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

@@ -8,14 +8,41 @@ use std::process::Command;
 use crate::record::RecordReport;
 use crate::ViewError;
 
+/// The video formats: GIF (built in) and MP4 (ffmpeg).
+enum Format {
+    Gif,
+    Mp4,
+}
+
+/// Checks `out` before anything is rendered: a `.gif` or `.mp4` name, and ffmpeg for MP4.
+pub fn check_output(out: &Path) -> Result<(), ViewError> {
+    match format(out)? {
+        Format::Gif => Ok(()),
+        Format::Mp4 => match Command::new("ffmpeg").arg("-version").output() {
+            Ok(o) if o.status.success() => Ok(()),
+            _ => Err(no_ffmpeg()),
+        },
+    }
+}
+
+fn format(out: &Path) -> Result<Format, ViewError> {
+    match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("gif") => Ok(Format::Gif),
+        Some("mp4") => Ok(Format::Mp4),
+        _ => Err(ViewError::Input(format!("--video {}: expected a .gif or .mp4 file name", out.display()))),
+    }
+}
+
+fn no_ffmpeg() -> ViewError {
+    ViewError::Input("--video FILE.mp4 needs ffmpeg on PATH (Debian: `apt install ffmpeg`); `--video FILE.gif` needs nothing".into())
+}
+
 /// Encodes the frames of `report` (PNGs in `frames_dir`) into `out` (`.gif` or `.mp4`).
 pub fn encode(frames_dir: &Path, report: &RecordReport, out: &Path) -> Result<(), ViewError> {
-    let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let tmp = temporary_sibling(out);
-    let result = match ext.as_deref() {
-        Some("gif") => gif(frames_dir, report, &tmp),
-        Some("mp4") => mp4(frames_dir, report, &tmp),
-        _ => Err(ViewError::Input(format!("--video {}: expected a .gif or .mp4 file name", out.display()))),
+    let result = match format(out)? {
+        Format::Gif => gif(frames_dir, report, &tmp),
+        Format::Mp4 => mp4(frames_dir, report, &tmp),
     };
     match result {
         Ok(()) => std::fs::rename(&tmp, out).map_err(|e| ViewError::Io(format!("{}: {e}", out.display()))),
@@ -75,9 +102,7 @@ fn mp4(frames_dir: &Path, report: &RecordReport, out: &Path) -> Result<(), ViewE
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(ViewError::Io(format!("ffmpeg failed ({s}) writing {}", out.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ViewError::Input(
-            "--video FILE.mp4 needs ffmpeg on PATH (Debian: `apt install ffmpeg`); `--video FILE.gif` needs nothing".into(),
-        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(no_ffmpeg()),
         Err(e) => Err(ViewError::Io(format!("running ffmpeg: {e}"))),
     }
 }
