@@ -14,6 +14,9 @@ pub struct ViewArgs {
     /// Seed of the first episode (episode k uses S + k).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Close the window after this many seconds and print frame and real-time figures.
+    #[arg(long)]
+    seconds: Option<f64>,
     /// Render headless (no window) to PNG frames in this directory (must not exist or be empty).
     #[arg(long)]
     record: Option<PathBuf>,
@@ -51,7 +54,16 @@ pub fn run(args: ViewArgs) -> Result<(), CliError> {
     let sim = Simulation::new(env, policy, args.seed)?;
     let view_err = |e: viewer::ViewError| CliError(e.to_string());
     if args.record.is_none() && args.video.is_none() {
-        return viewer::view(sim).map_err(view_err);
+        let report = viewer::view(sim, viewer::WindowOptions { seconds: args.seconds }).map_err(view_err)?;
+        println!(
+            "{} frames in {:.1} s ({:.1} frames/s); simulation at {:.2}× real time; HUD update {:.3} ms per frame",
+            report.frames,
+            report.wall_s,
+            report.frames as f64 / report.wall_s.max(1e-9),
+            report.real_time_factor,
+            report.hud_update_s * 1e3
+        );
+        return Ok(());
     }
     // Recording: into --record DIR, or a temporary directory when only --video is asked for.
     let temporary = args.record.is_none();

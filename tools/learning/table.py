@@ -33,6 +33,14 @@ def last_eval_at(metrics_path, budget):
     return value
 
 
+def first_reaching(metrics_path, threshold):
+    with open(metrics_path) as f:
+        for row in csv.DictReader(f):
+            if row.get("eval_return") and float(row["eval_return"]) >= threshold:
+                return int(float(row["env_steps"]))
+    return None
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap = argparse.ArgumentParser()
@@ -42,6 +50,7 @@ def main():
     ap.add_argument("--budgets", default="100000,300000,1000000")
     ap.add_argument("--runs", default="es:ncap,cmaes:ncap,ppo:ncap,ppo:mlp,ddpg:ncap,td3:ncap")
     ap.add_argument("--config", action="append", default=[], help="AGENT=FILE.toml: options for that learner's runs")
+    ap.add_argument("--reach", type=float, default=850.0, help="also report the env steps each seed took to first evaluate at this return")
     ap.add_argument("--read-only", action="store_true", help="only read finished runs (missing budgets show as –)")
     ap.add_argument("--env", default="Swimmer6-v0")
     args = ap.parse_args()
@@ -52,6 +61,7 @@ def main():
     rows = []
     for agent, policy in runs:
         per_budget = {b: [] for b in budgets}
+        reached = []
         n_params = None
         for seed in seeds:
             run_dir = os.path.join(args.out, f"{args.env}-{policy}-{agent}-seed{seed}")
@@ -79,7 +89,8 @@ def main():
             n_params = json.load(open(summary))["n_params"]
             for b in budgets:
                 per_budget[b].append(last_eval_at(os.path.join(run_dir, "metrics.csv"), b))
-        rows.append((agent, policy, n_params, per_budget))
+            reached.append(first_reaching(os.path.join(run_dir, "metrics.csv"), args.reach))
+        rows.append((agent, policy, n_params, per_budget, reached))
 
     def fmt(xs):
         xs = [x for x in xs if x is not None]
@@ -89,11 +100,15 @@ def main():
         s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
         return f"{m:.1f} ± {s:.1f}"
 
-    header = "| learner | policy | parameters | " + " | ".join(f"{b // 1000}k steps" for b in budgets) + " |"
+    def fmt_steps(xs):
+        return ", ".join("never" if x is None else f"{x / 1000:.0f}k" for x in xs)
+
+    reach = f"{args.reach:g}"
+    header = "| learner | policy | parameters | " + " | ".join(f"{b // 1000}k steps" for b in budgets) + f" | steps to reach {reach} (per seed) |"
     lines = [f"Evaluation return on {args.env} (5 held-out episodes per evaluation), mean ± sample std over seeds {args.seeds}.", "",
-             header, "|" + "---|" * (3 + len(budgets))]
-    for agent, policy, n_params, per_budget in rows:
-        lines.append(f"| {agent} | {policy} | {n_params} | " + " | ".join(fmt(per_budget[b]) for b in budgets) + " |")
+             header, "|" + "---|" * (4 + len(budgets))]
+    for agent, policy, n_params, per_budget, reached in rows:
+        lines.append(f"| {agent} | {policy} | {n_params} | " + " | ".join(fmt(per_budget[b]) for b in budgets) + f" | {fmt_steps(reached)} |")
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(args.out, exist_ok=True)

@@ -25,6 +25,7 @@ use std::fmt;
 
 pub use record::{RecordOptions, RecordReport};
 pub use sim::Simulation;
+pub use window::{WindowOptions, WindowReport};
 
 /// Why the viewer could not run; every variant says what to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,11 +103,11 @@ pub fn check_renderable(sim: &Simulation) -> Result<(), ViewError> {
 }
 
 /// Opens the interactive window.
-pub fn view(sim: Simulation) -> Result<(), ViewError> {
+pub fn view(sim: Simulation, opts: WindowOptions) -> Result<WindowReport, ViewError> {
     check_renderable(&sim)?;
     check_display()?;
     probe_adapter()?;
-    window::run(sim)
+    window::run(sim, opts)
 }
 
 /// Records frames headless (no display needed).

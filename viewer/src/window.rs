@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex};
 use bevy::camera::RenderTarget;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::prelude::*;
+use bevy::time::Real;
 use bevy::window::{PrimaryWindow, WindowRef};
 
 use crate::scene::{self, HudTiming, OrbitCamera, SceneScale, Sim};
@@ -34,8 +35,36 @@ impl Failure {
     }
 }
 
-/// Opens the window and runs until it is closed.
-pub fn run(sim: Simulation) -> Result<(), ViewError> {
+/// How long to keep the window open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WindowOptions {
+    /// Close after this many seconds of wall time (None: when the user closes it).
+    pub seconds: Option<f64>,
+}
+
+/// What a window session did: frames drawn and how the simulation kept up with the clock.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct WindowReport {
+    pub frames: u64,
+    /// Wall time from the first frame to the last (s).
+    pub wall_s: f64,
+    /// Simulated time over the same span (s).
+    pub simulated_s: f64,
+    /// Simulated seconds per wall second (1 at real time and ×1 speed).
+    pub real_time_factor: f64,
+    /// Mean wall time of one HUD update (s).
+    pub hud_update_s: f64,
+}
+
+/// Frame statistics, shared with the caller (`App::run` moves the world into the event loop).
+#[derive(Resource, Clone, Default)]
+struct Stats(Arc<Mutex<(WindowReport, Option<(f64, u64)>)>>);
+
+#[derive(Resource, Clone, Copy)]
+struct Deadline(Option<f64>);
+
+/// Opens the window and runs until it is closed (or `opts.seconds` have passed).
+pub fn run(sim: Simulation, opts: WindowOptions) -> Result<WindowReport, ViewError> {
     let title = format!("nerve · {} · {}", sim.env().spec().id, sim.policy().name());
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -46,19 +75,45 @@ pub fn run(sim: Simulation) -> Result<(), ViewError> {
     app.init_resource::<HudTiming>();
     let failure = Failure::default();
     app.insert_resource(failure.clone());
+    let stats = Stats::default();
+    app.insert_resource(stats.clone());
+    app.insert_resource(Deadline(opts.seconds));
     app.add_systems(Startup, |world: &mut World| {
         scene::spawn_scene(world, RenderTarget::Window(WindowRef::Primary));
     });
-    app.add_systems(Update, (keys, advance, mouse, scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::update_hud).chain());
+    app.add_systems(Update, (keys, advance, mouse, scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::update_hud, count_frame).chain());
     app.run();
     let message = failure.0.lock().unwrap_or_else(|e| e.into_inner()).take();
     match message {
         Some(message) => Err(ViewError::Input(message)),
-        None => Ok(()),
+        None => Ok(stats.0.lock().unwrap_or_else(|e| e.into_inner()).0),
     }
 }
 
-fn advance(sim: Res<Sim>, time: Res<Time>, failure: Res<Failure>, mut exit: MessageWriter<AppExit>) {
+/// Counts frames from the first one (start-up excluded), and closes at the deadline.
+fn count_frame(sim: Res<Sim>, time: Res<Time<Real>>, timing: Res<HudTiming>, stats: Res<Stats>, deadline: Res<Deadline>, mut exit: MessageWriter<AppExit>) {
+    let now = time.elapsed_secs_f64();
+    let sim = sim.lock();
+    let simulated = sim.total_steps as f64 * sim.env().spec().dt;
+    let mut guard = stats.0.lock().unwrap_or_else(|e| e.into_inner());
+    let (report, start) = &mut *guard;
+    match *start {
+        None => *start = Some((now, sim.total_steps)),
+        Some((t0, steps0)) => {
+            report.frames += 1;
+            report.wall_s = now - t0;
+            report.simulated_s = simulated - steps0 as f64 * sim.env().spec().dt;
+            report.real_time_factor = report.simulated_s / report.wall_s.max(1e-9);
+            report.hud_update_s = timing.total_s / timing.frames.max(1) as f64;
+        }
+    }
+    if deadline.0.is_some_and(|s| now >= s) {
+        exit.write(AppExit::Success);
+    }
+}
+
+/// Steps what the wall clock owes (real time, not Bevy's virtual time, which clamps long frames).
+fn advance(sim: Res<Sim>, time: Res<Time<Real>>, failure: Res<Failure>, mut exit: MessageWriter<AppExit>) {
     if let Err(e) = sim.lock().advance(time.delta_secs_f64()) {
         failure.set(e.to_string());
         exit.write(AppExit::error());
