@@ -145,7 +145,8 @@ pub fn spawn_scene(world: &mut World, target: RenderTarget) -> Entity {
     let extent = state.bodies.iter().map(|b| (to_bevy(b.position) - c).length() + shape_size(b.shape)).fold(0.05_f32, f32::max);
     let lowest = state.bodies.iter().map(|b| to_bevy(b.position).y - shape_size(b.shape)).fold(f32::INFINITY, f32::min);
     let grid = 10f32.powf((extent / 3.0).log10().floor());
-    let scale = SceneScale { extent, ground_y: lowest - 0.5 * extent.min(1.0) * 0.1, grid };
+    // The ground sits a little below the lowest body (the swimmer floats just above it).
+    let scale = SceneScale { extent, ground_y: lowest - 0.05 * extent, grid };
     world.insert_resource(scale);
     world.insert_resource(ClearColor(SKY));
     world.insert_resource(GlobalAmbientLight { color: Color::WHITE, brightness: 400.0, ..default() });
