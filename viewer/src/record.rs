@@ -132,7 +132,7 @@ fn render_frames(sim: Simulation, opts: &RecordOptions, adapter: String, out: &P
     app.init_resource::<HudTiming>();
     let captures = Captures::default();
     app.insert_resource(captures.clone());
-    app.add_systems(Update, (scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::update_hud).chain());
+    app.add_systems(Update, (scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::draw_circuit_on_body, scene::update_hud).chain());
     app.finish();
     app.cleanup();
 

@@ -221,7 +221,7 @@ fn spawn_hud(world: &mut World, camera: Entity, id: &str, n_actions: usize, circ
     world.entity_mut(root).add_child(panel);
     match view {
         CircuitView::Segmented(joints) => {
-            let title = world.spawn((Text::new("circuit, head to tail\nB dorsal, B ventral, muscle d, v"), text_font.clone(), TextColor(Color::srgb(0.7, 0.7, 0.7)))).id();
+            let title = world.spawn((Text::new("circuit, head to tail\nB dorsal, B ventral, muscle d, v\n(muscles also drawn at each hinge)"), text_font.clone(), TextColor(Color::srgb(0.7, 0.7, 0.7)))).id();
             world.entity_mut(panel).add_child(title);
             let row = world.spawn(Node { flex_direction: FlexDirection::Row, column_gap: px(6), align_items: AlignItems::FlexEnd, ..default() }).id();
             world.entity_mut(panel).add_child(row);
@@ -299,6 +299,35 @@ pub fn draw_grid(scale: Res<SceneScale>, cameras: Query<&OrbitCamera>, mut gizmo
     let at = Vec3::new(snap(focus.x), scale.ground_y + 0.001 * scale.extent, snap(focus.z));
     let iso = Isometry3d::new(at, Quat::from_rotation_x(std::f32::consts::FRAC_PI_2));
     gizmos.grid(iso, UVec2::splat(60), Vec2::splat(scale.grid), Color::srgba(0.55, 0.75, 0.85, 0.35));
+}
+
+/// The circuit on the body: at each hinge of a segmented circuit (NCAP), its dorsal (red) and
+/// ventral (blue) muscle activations as bars on either side of the body, up to half a link long.
+/// Hinge `j` joins bodies `j` and `j + 1` of the render state: at the +y end of capsule `j` (the
+/// swimmer's convention: each link hangs from its parent's distal end), else midway.
+pub fn draw_circuit_on_body(sim: Res<Sim>, mut gizmos: Gizmos) {
+    let sim = sim.lock();
+    let Some(activity) = sim.policy().activity() else { return };
+    let CircuitView::Segmented(joints) = CircuitView::from_activity(&activity) else { return };
+    let state = sim.render_state();
+    if state.bodies.len() != joints.len() + 1 {
+        return;
+    }
+    for (j, joint) in joints.iter().enumerate() {
+        let (parent, child) = (&state.bodies[j], &state.bodies[j + 1]);
+        let (a, b) = (to_bevy(parent.position), to_bevy(child.position));
+        let hinge = match parent.shape {
+            Shape::Capsule { half_height, .. } => {
+                let t = body_transform(parent);
+                t.translation + t.rotation * (Vec3::Y * half_height)
+            }
+            _ => (a + b) / 2.0,
+        };
+        // Perpendicular to the chain, in the ground plane.
+        let side = Vec3::Y.cross(b - a).normalize_or_zero() * 0.5 * (b - a).length();
+        gizmos.line(hinge, hinge + side * joint.muscle_dorsal.clamp(0.0, 1.0), DORSAL);
+        gizmos.line(hinge, hinge - side * joint.muscle_ventral.clamp(0.0, 1.0), VENTRAL);
+    }
 }
 
 /// Text, action bars and circuit bars from the simulation; times itself into [`HudTiming`].

@@ -81,7 +81,7 @@ pub fn run(sim: Simulation, opts: WindowOptions) -> Result<WindowReport, ViewErr
     app.add_systems(Startup, |world: &mut World| {
         scene::spawn_scene(world, RenderTarget::Window(WindowRef::Primary));
     });
-    app.add_systems(Update, (keys, advance, mouse, scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::update_hud, count_frame).chain());
+    app.add_systems(Update, (keys, advance, mouse, scene::sync_bodies, scene::follow_camera, scene::draw_grid, scene::draw_circuit_on_body, scene::update_hud, count_frame).chain());
     app.run();
     let message = failure.0.lock().unwrap_or_else(|e| e.into_inner()).take();
     match message {
