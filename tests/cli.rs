@@ -123,17 +123,20 @@ fn train_then_eval_the_checkpoint_then_resume() {
     std::fs::remove_dir_all(cfg.parent().unwrap()).ok();
 }
 
-/// Without the `viewer` feature, `nerve view` says how to get it; with it, a missing display
-/// says to record instead and a bad checkpoint is named.
+/// Without the `viewer` feature, `nerve view` says how to get it; with it, a bad checkpoint path
+/// is named. (Also: `nerve eval --checkpoint` of a directory that is not a run.)
 #[test]
 fn view_explains_what_it_needs() {
     if cfg!(feature = "viewer") {
         let (code, _, err) = nerve(&["view", "--checkpoint", "/nonexistent/run"]);
         assert_eq!(code, 2);
-        assert!(err.contains("/nonexistent/run"), "{err}");
+        assert!(err.contains("/nonexistent/run: not a run directory"), "{err}");
     } else {
         let (code, _, err) = nerve(&["view", "--env", "Swimmer6-v0", "--controller", "ncap"]);
         assert_eq!(code, 2);
         assert!(err.contains("--features viewer"), "{err}");
     }
+    let (code, _, err) = nerve(&["eval", "--checkpoint", "/nonexistent/run"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/run: not a run directory of `nerve train`"), "{err}");
 }

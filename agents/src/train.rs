@@ -174,7 +174,13 @@ pub fn resume(dir: &Path, steps: Option<u64>, stop: Arc<AtomicBool>) -> Result<P
 /// Reads `dir/config.toml`.
 pub fn read_run_file(dir: &Path) -> Result<RunFile, AgentError> {
     let path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| AgentError::io(&path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => AgentError::invalid(format!(
+            "{}: not a run directory of `nerve train` (it has no config.toml); pass a directory that `nerve train --out` wrote",
+            dir.display()
+        )),
+        _ => AgentError::io(&path, e),
+    })?;
     toml::from_str(&text).map_err(|e| AgentError::invalid(format!("{}: {}", path.display(), e.message())))
 }
 
