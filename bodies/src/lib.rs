@@ -6,10 +6,12 @@
 //!
 //! | module | concept |
 //! |---|---|
+//! | [`blimp`] | a small indoor blimp: envelope and gondola, net lift, drag, a lagged thruster |
 //! | [`fluid`] | MuJoCo's inertia-box fluid model (quadratic drag on a box) |
 //! | [`soft_limit`] | MuJoCo's soft joint limit (solref/solimp impedance) |
 //! | [`swimmer`] | dm_control's N-link swimmer as a Rapier multibody |
 
+pub mod blimp;
 pub mod fluid;
 pub mod soft_limit;
 pub mod swimmer;
