@@ -1,9 +1,11 @@
 //! Controllers that are not learned by gradient RL: the NCAP circuit, an
 //! open-loop travelling wave, and the zero and random baselines. All implement
-//! [`Policy`]; [`make`] builds one by name for an env.
+//! [`Policy`]; [`make`] builds one by name for an env. [`pid`] is the discrete PID
+//! the blimp's controllers (and the spiking networks that mimic it) build on.
 
 pub mod baselines;
 pub mod ncap;
+pub mod pid;
 pub mod policy;
 pub mod rollout;
 
