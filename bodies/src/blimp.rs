@@ -21,6 +21,7 @@
 use rapier3d::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::{non_negative, positive};
 use crate::BodyError;
 
 /// Physical parameters; defaults are those of a small indoor blimp.
@@ -98,8 +99,6 @@ impl BlimpParams {
 
     /// Checks every parameter; the error names the first bad one.
     pub fn validate(&self) -> Result<(), BodyError> {
-        let positive = |name: &'static str, v: f64| if v.is_finite() && v > 0.0 { Ok(()) } else { Err(BodyError::new(name, v, "a finite number > 0")) };
-        let non_negative = |name: &'static str, v: f64| if v.is_finite() && v >= 0.0 { Ok(()) } else { Err(BodyError::new(name, v, "a finite number ≥ 0")) };
         for v in self.envelope_semi_axes {
             positive("envelope_semi_axes", v)?;
         }

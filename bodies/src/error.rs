@@ -25,6 +25,24 @@ impl fmt::Display for BodyError {
 
 impl std::error::Error for BodyError {}
 
+/// `Ok` if `value` is finite and > 0; else an error naming the parameter.
+pub(crate) fn positive(parameter: &'static str, value: f64) -> Result<(), BodyError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(BodyError::new(parameter, value, "a finite number > 0"))
+    }
+}
+
+/// `Ok` if `value` is finite and ≥ 0; else an error naming the parameter.
+pub(crate) fn non_negative(parameter: &'static str, value: f64) -> Result<(), BodyError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(BodyError::new(parameter, value, "a finite number ≥ 0"))
+    }
+}
+
 /// A snapshot could not be read or belongs to another body: says which and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotError {

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fluid::InertiaBoxDrag;
 use crate::soft_limit::{LimitTerms, SoftLimitParams};
+use crate::error::positive;
 use crate::{BodyError, SnapshotError};
 
 /// Spatial index of the angular z axis in Rapier's 6-DOF joint layout.
@@ -103,13 +104,6 @@ impl SwimmerParams {
         if !(3..=MAX_LINKS).contains(&self.n_links) {
             return Err(BodyError::new("n_links", self.n_links, format!("an integer in 3..={MAX_LINKS}")));
         }
-        let positive = |name: &'static str, v: f64| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(BodyError::new(name, v, "a finite number > 0"))
-            }
-        };
         positive("link_length", self.link_length)?;
         positive("link_mass", self.link_mass)?;
         for h in self.link_half_sizes {
