@@ -56,6 +56,14 @@ impl MetricsWriter {
     }
 }
 
+/// Rows of `metrics.csv` an off-policy run (TD3, DDPG, SAC) keeps when resumed at env step `step` with budget
+/// `budget`: one per `eval_every` steps, plus the final row of a completed run (dropped when the
+/// budget was raised, since that row no longer ends the run).
+pub(crate) fn off_policy_rows(step: u64, budget: u64, eval_every: u64) -> usize {
+    let off_boundary_end = step >= budget && step % eval_every != 0;
+    (step / eval_every) as usize + off_boundary_end as usize
+}
+
 /// Reads a metrics file back: the header and the rows as numbers (empty cells as NaN).
 pub fn read_metrics(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), AgentError> {
     let text = std::fs::read_to_string(path).map_err(|e| AgentError::io(path, e))?;

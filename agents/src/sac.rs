@@ -187,7 +187,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         (obs, rng, episode, ep_return, recent) = (saved.obs, saved.rng, saved.episode, saved.ep_return, saved.recent);
         (critic_losses, actor_losses) = (saved.critic_losses, saved.actor_losses);
         (best_eval, last_eval, step, wall_before) = (saved.best_eval, saved.last_eval, saved.env_steps, saved.wall_time_s);
-        MetricsWriter::resume(&metrics_path, COLUMNS, crate::td3::metrics_rows(step, ctx.run.steps, cfg.eval_every_steps))?
+        MetricsWriter::resume(&metrics_path, COLUMNS, crate::metrics::off_policy_rows(step, ctx.run.steps, cfg.eval_every_steps))?
     } else {
         env.reset(Some(seeds::mix(ctx.run.seed, &[31, episode])), &mut obs, &mut info)?;
         MetricsWriter::create(&metrics_path, COLUMNS)?

@@ -183,7 +183,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         (obs, rng, episode, ep_step, ep_return) = (saved.obs, saved.rng, saved.episode, saved.ep_step, saved.ep_return);
         (recent, critic_losses, actor_losses, q_means) = (saved.recent, saved.critic_losses, saved.actor_losses, saved.q_means);
         (best_eval, last_eval, step, updates, wall_before) = (saved.best_eval, saved.last_eval, saved.env_steps, saved.updates, saved.wall_time_s);
-        MetricsWriter::resume(&metrics_path, COLUMNS, metrics_rows(step, ctx.run.steps, cfg.eval_every_steps))?
+        MetricsWriter::resume(&metrics_path, COLUMNS, crate::metrics::off_policy_rows(step, ctx.run.steps, cfg.eval_every_steps))?
     } else {
         env.reset(Some(seeds::mix(ctx.run.seed, &[21, episode])), &mut obs, &mut info)?;
         MetricsWriter::create(&metrics_path, COLUMNS)?
@@ -366,14 +366,6 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         best_eval_return: best_eval.max(final_eval),
         completed,
     })
-}
-
-/// Rows of `metrics.csv` an off-policy run keeps when resumed at env step `step` with budget
-/// `budget`: one per `eval_every` steps, plus the final row of a completed run (dropped when the
-/// budget was raised, since that row no longer ends the run).
-pub(crate) fn metrics_rows(step: u64, budget: u64, eval_every: u64) -> usize {
-    let off_boundary_end = step >= budget && step % eval_every != 0;
-    (step / eval_every) as usize + off_boundary_end as usize
 }
 
 /// Everything besides the tensors that a resumed run needs to retrace an uninterrupted one.

@@ -1,6 +1,8 @@
 //! The evolution strategies end to end: they improve NCAP (and ES an MLP) on a short swimmer
 //! run, resume exactly, and refuse bad input.
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -69,14 +71,7 @@ fn resumed_run_retraces_the_uninterrupted_one(agent: &str, table: &str, steps_pe
     let p = train::resume(&split, Some(3 * steps_per_iteration), stop()).unwrap();
     let resumed = train::run(&p, |_| {}).unwrap();
     assert_eq!(resumed.iterations, 3);
-    let strip_time = |path: std::path::PathBuf| -> Vec<String> {
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 2).map(|(_, c)| c).collect::<Vec<_>>().join(","))
-            .collect()
-    };
-    assert_eq!(strip_time(whole.join("metrics.csv")), strip_time(split.join("metrics.csv")), "{agent}");
+    assert_eq!(common::curve_without_wall_time(&whole), common::curve_without_wall_time(&split), "{agent}");
     let header = PolicyHeader { env: "Swimmer6-v0".into(), policy: "ncap".into(), n_params: 4 };
     assert_eq!(load_policy(&whole.join("policy.safetensors"), &header).unwrap(), load_policy(&split.join("policy.safetensors"), &header).unwrap());
 }

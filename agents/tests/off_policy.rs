@@ -2,6 +2,8 @@
 //! within a fixed budget, DDPG improves NCAP on a short swimmer run, runs reproduce, and bad
 //! pairings are refused. Exact resume: `tests/resume.rs`.
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -53,11 +55,7 @@ fn runs_reproduce_and_bad_pairings_are_refused() {
     let curve = |name: &str| {
         let p = start("Pendulum-v1", "mlp", "td3", 600, cfg, &dir.path().join(name)).unwrap();
         train::run(&p, |_| {}).unwrap();
-        std::fs::read_to_string(dir.path().join(name).join("metrics.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(","))
-            .collect::<Vec<_>>()
+        common::curve_without_wall_time(&dir.path().join(name))
     };
     assert_eq!(curve("a"), curve("b"));
     let err = start("Pendulum-v1", "travelling-wave", "ddpg", 100, cfg, &dir.path().join("c")).unwrap_err().to_string();

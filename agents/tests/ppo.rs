@@ -1,6 +1,8 @@
 //! PPO end to end: it improves NCAP and an MLP on a short swimmer run, reproduces a run bit for
 //! bit, and refuses what it cannot do.
 
+mod common;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -59,11 +61,7 @@ fn the_same_seed_gives_the_same_training_curve() {
     let metrics = |name: &str| {
         let p = start("mlp", 2048, cfg, &dir.path().join(name)).unwrap();
         train::run(&p, |_| {}).unwrap();
-        std::fs::read_to_string(dir.path().join(name).join("metrics.csv"))
-            .unwrap()
-            .lines()
-            .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 2).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(","))
-            .collect::<Vec<_>>()
+        common::curve_without_wall_time(&dir.path().join(name))
     };
     assert_eq!(metrics("a"), metrics("b"));
 }

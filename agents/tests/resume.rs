@@ -3,12 +3,15 @@
 //! uninterrupted run with the same seed. The gradient learners' checkpoints carry the networks,
 //! optimisers, normalisers, random streams, replay buffers and the envs mid-episode.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use agents::checkpoint::{load_policy, PolicyHeader};
 use agents::{train, Progress, RunSpec};
+use common::curve_without_wall_time as curve;
 
 /// Trains `agent` on `env` for `steps`, either in one go or stopped at the first progress report
 /// for which `stop_at` holds and then resumed; returns the run directory.
@@ -32,20 +35,11 @@ fn train_run(dir: &Path, name: &str, (env, policy, agent): (&str, &str, &str), s
     out
 }
 
-/// `metrics.csv` without its wall-time column.
-fn curve(dir: &Path, wall_column: usize) -> Vec<String> {
-    std::fs::read_to_string(dir.join("metrics.csv"))
-        .unwrap()
-        .lines()
-        .map(|l| l.split(',').enumerate().filter(|(i, _)| *i != wall_column).map(|(_, c)| c).collect::<Vec<_>>().join(","))
-        .collect()
-}
-
-fn assert_retraces(which: (&str, &str, &str), steps: u64, cfg: &str, wall_column: usize, stop_at: &dyn Fn(&Progress) -> bool) {
+fn assert_retraces(which: (&str, &str, &str), steps: u64, cfg: &str, stop_at: &dyn Fn(&Progress) -> bool) {
     let dir = tempfile::tempdir().unwrap();
     let whole = train_run(dir.path(), "whole", which, steps, cfg, None);
     let split = train_run(dir.path(), "split", which, steps, cfg, Some(stop_at));
-    let (a, b) = (curve(&whole, wall_column), curve(&split, wall_column));
+    let (a, b) = (curve(&whole), curve(&split));
     assert!(a.len() >= 3, "{which:?}: too few rows to compare: {a:?}");
     assert_eq!(a, b, "{which:?}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(whole.join("summary.json")).unwrap()).unwrap();
@@ -59,30 +53,30 @@ const PPO: &str = "num_envs = 4\nnum_steps = 64\nnum_minibatches = 4\nupdate_epo
 fn ppo_ncap_resumes_exactly_mid_episode() {
     // 256 steps per iteration: the stop falls mid-episode (episodes are 1000 steps), at an
     // iteration without an evaluation row.
-    assert_retraces(("Swimmer6-v0", "ncap", "ppo"), 6 * 256, PPO, 2, &|p| p.iteration == 3);
+    assert_retraces(("Swimmer6-v0", "ncap", "ppo"), 6 * 256, PPO, &|p| p.iteration == 3);
 }
 
 #[test]
 fn ppo_mlp_resumes_exactly_across_episode_ends() {
     // Pendulum's 200-step episodes end inside every rollout, so autoreset state is exercised.
-    assert_retraces(("Pendulum-v1", "mlp", "ppo"), 5 * 256, PPO, 2, &|p| p.iteration == 2);
+    assert_retraces(("Pendulum-v1", "mlp", "ppo"), 5 * 256, PPO, &|p| p.iteration == 2);
 }
 
 const OFF_POLICY: &str = "learning_starts = 150\nhidden = [16]\nbatch_size = 32\neval_every_steps = 200\neval_episodes = 1";
 
 #[test]
 fn td3_resumes_exactly_with_its_replay_buffer() {
-    assert_retraces(("Pendulum-v1", "mlp", "td3"), 1000, OFF_POLICY, 1, &|p| p.env_steps == 400);
+    assert_retraces(("Pendulum-v1", "mlp", "td3"), 1000, OFF_POLICY, &|p| p.env_steps == 400);
 }
 
 #[test]
 fn ddpg_ncap_resumes_exactly_mid_episode() {
-    assert_retraces(("Swimmer6-v0", "ncap", "ddpg"), 800, OFF_POLICY, 1, &|p| p.env_steps == 400);
+    assert_retraces(("Swimmer6-v0", "ncap", "ddpg"), 800, OFF_POLICY, &|p| p.env_steps == 400);
 }
 
 #[test]
 fn sac_resumes_exactly_with_its_replay_buffer() {
-    assert_retraces(("Pendulum-v1", "mlp", "sac"), 1000, OFF_POLICY, 1, &|p| p.env_steps == 600);
+    assert_retraces(("Pendulum-v1", "mlp", "sac"), 1000, OFF_POLICY, &|p| p.env_steps == 600);
 }
 
 #[test]
@@ -93,10 +87,10 @@ fn raising_the_budget_continues_a_finished_off_policy_run() {
     let which = ("Pendulum-v1", "mlp", "td3");
     let whole = train_run(dir.path(), "whole", which, 1000, OFF_POLICY, None);
     let short = train_run(dir.path(), "short", which, 500, OFF_POLICY, None);
-    assert_eq!(curve(&short, 1).len(), 1 + 3, "rows at 200, 400 and the final 500");
+    assert_eq!(curve(&short).len(), 1 + 3, "rows at 200, 400 and the final 500");
     let p = train::resume(&short, Some(1000), Arc::new(AtomicBool::new(false))).unwrap();
     train::run(&p, |_| {}).unwrap();
-    assert_eq!(curve(&whole, 1), curve(&short, 1));
+    assert_eq!(curve(&whole), curve(&short));
 }
 
 #[test]
