@@ -17,12 +17,15 @@
 //!   `u · max_thrust_up` (u > 0) or `u · max_thrust_down` (u < 0; a small drivetrain pushes
 //!   less in reverse). The thrust follows its target with a first-order lag of time constant
 //!   `motor_tau`, integrated exactly over each physics step.
+//! * Disturbances: an external force (a gust, N, world frame) at the centre of mass, held until
+//!   changed ([`Blimp::set_disturbance_force`]), and a change of net lift in flight (ballast
+//!   dropped or taken on, [`Blimp::set_net_lift`]).
 
 use rapier3d::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{non_negative, positive};
-use crate::BodyError;
+use crate::{BodyError, SnapshotError};
 
 /// Physical parameters; defaults are those of a small indoor blimp.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +124,12 @@ impl BlimpParams {
         if !(0.0..1.0).contains(&self.dead_zone) {
             return Err(BodyError::new("dead_zone", self.dead_zone, "a number in [0, 1)"));
         }
-        if !self.net_lift.is_finite() || self.net_lift.abs() >= self.mass() * self.gravity {
-            return Err(BodyError::new("net_lift", self.net_lift, format!("a finite force smaller in size than the weight, {:.3} N", self.mass() * self.gravity)));
+        self.check_net_lift(self.net_lift)
+    }
+
+    fn check_net_lift(&self, net_lift: f64) -> Result<(), BodyError> {
+        if !net_lift.is_finite() || net_lift.abs() >= self.mass() * self.gravity {
+            return Err(BodyError::new("net_lift", net_lift, format!("a finite force smaller in size than the weight, {:.3} N", self.mass() * self.gravity)));
         }
         Ok(())
     }
@@ -148,6 +155,8 @@ pub struct Blimp {
     body: RigidBodyHandle,
     thrust: f64,
     time: f64,
+    /// External force at the centre of mass (N, world frame).
+    disturbance: [f64; 3],
 }
 
 impl std::fmt::Debug for Blimp {
@@ -174,7 +183,7 @@ impl Blimp {
             Vector::new((mg * (y * y + z * z) / 12.0) as Real, (mg * (x * x + z * z) / 12.0) as Real, (mg * (x * x + y * y) / 12.0) as Real),
         );
         let body = world.bodies.insert(RigidBodyBuilder::dynamic().additional_mass_properties(envelope + gondola).can_sleep(false).build());
-        let mut blimp = Self { params, world, body, thrust: 0.0, time: 0.0 };
+        let mut blimp = Self { params, world, body, thrust: 0.0, time: 0.0, disturbance: [0.0; 3] };
         blimp.set_state(&BlimpState { rotation: [0.0, 0.0, 0.0, 1.0], ..Default::default() });
         Ok(blimp)
     }
@@ -210,6 +219,13 @@ impl Blimp {
         BlimpState { position: [p.x, p.y, p.z], rotation: [q.x, q.y, q.z, q.w], velocity: [v.x, v.y, v.z], angular_velocity: [w.x, w.y, w.z], thrust: self.thrust }
     }
 
+    /// The gondola's centre in the world frame (m).
+    pub fn gondola_centre(&self) -> [f32; 3] {
+        let rb = &self.world.bodies[self.body];
+        let p = rb.position() * Vector::new(0.0, 0.0, -(self.params.gondola_offset as Real));
+        [p.x, p.y, p.z]
+    }
+
     /// Altitude of the envelope's centre (m).
     pub fn altitude(&self) -> f64 {
         self.world.bodies[self.body].translation().z as f64
@@ -236,6 +252,56 @@ impl Blimp {
         } else {
             u * self.params.max_thrust_down
         }
+    }
+
+    /// Sets the external force at the centre of mass (N, world frame), e.g. a gust; held until
+    /// changed. Non-finite entries are an error and change nothing.
+    pub fn set_disturbance_force(&mut self, force: [f64; 3]) -> Result<(), BodyError> {
+        if let Some(&v) = force.iter().find(|v| !v.is_finite()) {
+            return Err(BodyError::new("disturbance_force", v, "a finite force (N)"));
+        }
+        self.disturbance = force;
+        Ok(())
+    }
+
+    pub fn disturbance_force(&self) -> [f64; 3] {
+        self.disturbance
+    }
+
+    /// Changes the net lift in flight (N): ballast dropped (up) or taken on (down). Checked as
+    /// [`BlimpParams::net_lift`] is; on error nothing changes.
+    pub fn set_net_lift(&mut self, net_lift: f64) -> Result<(), BodyError> {
+        self.params.check_net_lift(net_lift)?;
+        self.params.net_lift = net_lift;
+        Ok(())
+    }
+
+    /// The blimp's complete state as bytes (the Rapier world, thrust, disturbance, time):
+    /// [`Blimp::restore`] continues the trajectory bit for bit.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snapshot = SnapshotRef { params: &self.params, world: &self.world, thrust: self.thrust, time: self.time, disturbance: self.disturbance };
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&snapshot, &mut bytes).expect("writing CBOR into memory cannot fail");
+        bytes
+    }
+
+    /// Restores a [`Blimp::snapshot`] of a blimp with the same geometry and masses (net lift
+    /// may differ: it changes in flight). On error the blimp is unchanged.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let s: SnapshotOwned = ciborium::from_reader(bytes).map_err(|e| SnapshotError::new(format!("not a readable blimp snapshot ({e})")))?;
+        let same = BlimpParams { net_lift: self.params.net_lift, ..s.params.clone() };
+        if same != self.params {
+            return Err(SnapshotError::new(format!("taken from a blimp with other parameters ({:?}), not {:?}", s.params, self.params)));
+        }
+        if s.world.bodies.get(self.body).is_none() {
+            return Err(SnapshotError::new("the Rapier world does not hold this blimp's body"));
+        }
+        self.params = s.params;
+        self.world = s.world;
+        self.thrust = s.thrust;
+        self.time = s.time;
+        self.disturbance = s.disturbance;
+        Ok(())
     }
 
     /// Advances `steps` physics steps holding the thrust command `u`.
@@ -265,11 +331,30 @@ impl Blimp {
             let centre = rb.translation();
             rb.reset_forces(false);
             rb.reset_torques(false);
-            rb.add_force(rotation * (drag + Vector::new(0.0, 0.0, mean as Real)), false);
+            let [dx, dy, dz] = self.disturbance.map(|f| f as Real);
+            rb.add_force(rotation * (drag + Vector::new(0.0, 0.0, mean as Real)) + Vector::new(dx, dy, dz), false);
             rb.add_force_at_point(Vector::new(0.0, 0.0, buoyancy), centre, false);
             rb.add_torque(rotation * damping, false);
             self.world.step();
             self.time += p.physics_dt;
         }
     }
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    params: &'a BlimpParams,
+    world: &'a PhysicsWorld,
+    thrust: f64,
+    time: f64,
+    disturbance: [f64; 3],
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    params: BlimpParams,
+    world: PhysicsWorld,
+    thrust: f64,
+    time: f64,
+    disturbance: [f64; 3],
 }

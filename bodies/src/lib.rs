@@ -6,11 +6,13 @@
 //!
 //! | module | concept |
 //! |---|---|
+//! | [`altimeter`] | an altitude sensor at the control rate: latency, noise, dropouts |
 //! | [`blimp`] | a small indoor blimp: envelope and gondola, net lift, drag, a lagged thruster |
 //! | [`fluid`] | MuJoCo's inertia-box fluid model (quadratic drag on a box) |
 //! | [`soft_limit`] | MuJoCo's soft joint limit (solref/solimp impedance) |
 //! | [`swimmer`] | dm_control's N-link swimmer as a Rapier multibody |
 
+pub mod altimeter;
 pub mod blimp;
 pub mod fluid;
 pub mod soft_limit;

@@ -78,3 +78,42 @@ fn invalid_parameters_are_named() {
     assert!(bad(BlimpParams { net_lift: 5.0, ..Default::default() }).contains("net_lift"));
     assert!(bad(BlimpParams { envelope_mass: -0.1, ..Default::default() }).contains("envelope_mass"));
 }
+
+/// A vertical gust F adds to the net lift: the blimp settles at √((L + F)/k).
+#[test]
+fn a_gust_force_and_a_ballast_change_shift_the_terminal_velocity() {
+    let params = BlimpParams::default();
+    let k = params.drag_constants()[2];
+    let mut blimp = Blimp::new(params.clone()).unwrap();
+    blimp.set_disturbance_force([0.0, 0.0, 0.03]).unwrap();
+    blimp.step(0.0, 2000);
+    let expected = ((params.net_lift + 0.03) / k).sqrt();
+    assert!((blimp.vertical_velocity() / expected - 1.0).abs() < 0.005, "{} vs {expected}", blimp.vertical_velocity());
+    // Ballast taken on: the net lift drops to −0.03 N, and with the gust gone it sinks at √(0.03/k).
+    blimp.set_disturbance_force([0.0; 3]).unwrap();
+    blimp.set_net_lift(-0.03).unwrap();
+    blimp.step(0.0, 2000);
+    let expected = -(0.03 / k).sqrt();
+    assert!((blimp.vertical_velocity() / expected - 1.0).abs() < 0.005, "{} vs {expected}", blimp.vertical_velocity());
+    // Bad values are named and change nothing.
+    assert!(blimp.set_net_lift(10.0).unwrap_err().to_string().contains("net_lift"));
+    assert!(blimp.set_disturbance_force([f64::NAN, 0.0, 0.0]).unwrap_err().to_string().contains("disturbance_force"));
+    assert_eq!(blimp.params().net_lift, -0.03);
+}
+
+#[test]
+fn snapshot_and_restore_continue_the_trajectory_exactly() {
+    let mut blimp = Blimp::new(BlimpParams::default()).unwrap();
+    blimp.set_disturbance_force([0.01, 0.0, 0.005]).unwrap();
+    blimp.step(0.7, 50);
+    let bytes = blimp.snapshot();
+    blimp.step(-0.4, 80);
+    let expected = blimp.state();
+    let mut other = Blimp::new(BlimpParams::default()).unwrap();
+    other.restore(&bytes).unwrap();
+    other.step(-0.4, 80);
+    assert_eq!(other.state(), expected);
+    assert!(other.restore(b"not cbor").unwrap_err().to_string().contains("not a readable blimp snapshot"));
+    let mut small = Blimp::new(BlimpParams { gondola_mass: 0.02, ..Default::default() }).unwrap();
+    assert!(small.restore(&bytes).unwrap_err().to_string().contains("other parameters"));
+}

@@ -8,6 +8,7 @@
 //! * [`tasks`]: one task per file.
 
 pub mod env;
+pub mod reference;
 pub mod registry;
 pub mod render;
 pub mod snapshot;
@@ -15,6 +16,7 @@ pub mod space;
 pub mod step_pool;
 pub mod tasks;
 pub mod time_limit;
+pub mod tracking;
 pub mod vec_env;
 
 pub use env::{check_action, Env, EnvError, EnvExt, EnvSpec, Info, Step};

@@ -1,6 +1,7 @@
 //! Env ids and their typed configurations: `make("Swimmer6-v0")`.
 
 use crate::env::{Env, EnvError};
+use crate::tasks::blimp_altitude::{BlimpAltitudeConfig, BlimpAltitudeEnv};
 use crate::tasks::pendulum::{PendulumConfig, PendulumEnv};
 use crate::tasks::swimmer::{SwimmerConfig, SwimmerEnv};
 use crate::time_limit::TimeLimit;
@@ -24,6 +25,8 @@ pub fn registry() -> Vec<EnvEntry> {
             summary: format!("{n}-link swimmer in viscous fluid (dm_control), swim forward; {} hinges", n - 1),
         })
         .collect();
+    entries.push(EnvEntry { id: "BlimpAltitude-v0".into(), summary: "indoor blimp, 1 g heavy: hold an altitude reference with a lagged vertical thruster".into() });
+    entries.push(EnvEntry { id: "BlimpAltitudeDisturbed-v0".into(), summary: "BlimpAltitude-v0 with vertical gusts and 1 g of ballast taken on at 30 s".into() });
     entries.push(EnvEntry { id: "Pendulum-v1".into(), summary: "Gymnasium's inverted pendulum swing-up (learners' test task)".into() });
     entries
 }
@@ -51,6 +54,12 @@ pub fn make_with(id: &str, config: Option<&toml::Table>) -> Result<Box<dyn Env>,
         cfg.n_links = n;
         let max_steps = cfg.max_episode_steps;
         return Ok(Box::new(TimeLimit::new(SwimmerEnv::new(cfg)?, max_steps)));
+    }
+    if id == "BlimpAltitude-v0" || id == "BlimpAltitudeDisturbed-v0" {
+        let base = if id == "BlimpAltitude-v0" { BlimpAltitudeConfig::default() } else { BlimpAltitudeConfig::disturbed() };
+        let cfg = parse_config_over(id, base, config)?;
+        let max_steps = cfg.max_episode_steps;
+        return Ok(Box::new(TimeLimit::new(BlimpAltitudeEnv::new(id, cfg)?, max_steps)));
     }
     if id == "Pendulum-v1" {
         let cfg: PendulumConfig = parse_config(id, config)?;
@@ -89,5 +98,25 @@ fn parse_config<T: serde::de::DeserializeOwned + Default>(id: &str, config: Opti
         Some(table) => toml::Value::Table(table.clone())
             .try_into()
             .map_err(|e: toml::de::Error| EnvError::Config { env: id.to_string(), message: e.message().to_string() }),
+    }
+}
+
+/// Reads a typed config from a TOML table on top of `base` (nested tables merge key by key).
+fn parse_config_over<T: serde::Serialize + serde::de::DeserializeOwned>(id: &str, base: T, config: Option<&toml::Table>) -> Result<T, EnvError> {
+    let Some(table) = config else { return Ok(base) };
+    let err = |message: String| EnvError::Config { env: id.to_string(), message };
+    let mut merged = toml::Table::try_from(&base).map_err(|e| err(e.to_string()))?;
+    merge(&mut merged, table);
+    toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))
+}
+
+fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! One task per file, each with its doc table (observation, action, reward, termination, reset).
 
+pub mod blimp_altitude;
 pub mod pendulum;
 pub mod swimmer;
