@@ -100,12 +100,17 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             .iter()
             .map(|e| {
                 serde_json::json!({"seed": e.seed, "return": e.episode_return, "length": e.length,
-                    "terminated": e.terminated, "truncation_reason": e.truncation_reason})
+                    "terminated": e.terminated, "truncation_reason": e.truncation_reason,
+                    "final_info": e.final_info.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>()})
             })
             .collect();
         let out = serde_json::json!({
             "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.target.checkpoint, "episodes": eps,
             "mean": mean, "std": std, "steps_per_sec": steps_per_sec,
+            "metrics": tracking_metrics(&episodes).into_iter().map(|(k, v)| {
+                let (m, s) = mean_std(&v);
+                (k.to_string(), serde_json::json!({"mean": m, "std": s, "episodes": v.len()}))
+            }).collect::<serde_json::Map<_, _>>(),
         });
         println!("{}", serde_json::to_string(&out)?);
         return Ok(());
@@ -117,8 +122,22 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         println!("{:>8} {:>6} {:>10.2} {:>7}  {}", k, e.seed, e.episode_return, e.length, end);
     }
     println!("return: {mean:.2} ± {std:.2} (mean ± sample std over {} episodes)", returns.len());
+    for (key, values) in tracking_metrics(&episodes) {
+        let (m, s) = mean_std(&values);
+        println!("{key}: {m:.4} ± {s:.4} ({} episodes)", values.len());
+    }
     println!("speed:  {steps_per_sec:.0} env steps/s (one thread, controller included)");
     Ok(())
+}
+
+/// A tracking task's episode metrics ([`envs::tracking::METRIC_KEYS`]) from each episode's
+/// final info, for the keys that episodes report.
+fn tracking_metrics(episodes: &[controllers::Episode]) -> Vec<(&'static str, Vec<f64>)> {
+    envs::tracking::METRIC_KEYS
+        .iter()
+        .map(|&key| (key, episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).collect::<Vec<f64>>()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
 }
 
 /// Mean and sample standard deviation (n − 1; 0 for a single value).

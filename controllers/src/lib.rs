@@ -11,6 +11,7 @@ pub mod rollout;
 
 pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
+pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
 pub use rollout::{run_episode, Episode};
 
@@ -29,6 +30,8 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "ncap-unshared", summary: "NCAP with per-hinge weights (ablation)" },
     ControllerEntry { name: "ncap-unconstrained", summary: "NCAP without the excitatory/inhibitory sign constraints (ablation)" },
     ControllerEntry { name: "ncap-random-init", summary: "NCAP with random initial weights (ablation)" },
+    ControllerEntry { name: "pid", summary: "discrete PID on a measurement and a reference (gains tuned for BlimpAltitude-v0)" },
+    ControllerEntry { name: "pd", summary: "the PID without its integral (K_i = 0): what non-neutral buoyancy defeats" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
     ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
     ControllerEntry { name: "zero", summary: "all-zero actions" },
@@ -66,6 +69,16 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
         "travelling-wave" => {
             let cfg: TravellingWaveConfig = parse(name, config)?;
             Ok(Box::new(TravellingWave::new(cfg, spec.dt as f32)?))
+        }
+        "pid" | "pd" => {
+            let mut cfg: PidControllerConfig = parse(name, config)?;
+            if name == "pd" {
+                if config.is_some_and(|c| c.contains_key("ki")) {
+                    return Err(PolicyError::Config { controller: name.into(), message: "`ki` is fixed at 0 for `pd`; use `pid` to set it".into() });
+                }
+                cfg.ki = 0.0;
+            }
+            Ok(Box::new(PidController::new(name, spec, &cfg)?))
         }
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;

@@ -7,9 +7,10 @@
 //! `D_k = D_{k−1} + (d_k − D_{k−1})·Δt/(τ_d + Δt)`, `d_k = −(y_k − y_{k−1})/Δt` (backward Euler of
 //! the filter `τ_d Ḋ + D = −ẏ`; `τ_d = 0` is the raw difference).
 
+use envs::EnvSpec;
 use serde::{Deserialize, Serialize};
 
-use crate::PolicyError;
+use crate::policy::{check_parameters, Policy, PolicyError};
 
 /// Gains, limits and timing of a [`Pid`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +107,129 @@ impl Pid {
     }
 }
 
+/// Options of the `pid` controller: gains, filter, and which observation entries are the
+/// measurement and the reference. The default gains are tuned for `BlimpAltitude-v0` (see
+/// [`PidController`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PidControllerConfig {
+    pub kp: f64,
+    pub ki: f64,
+    pub kd: f64,
+    /// Time constant of the derivative's filter (s).
+    pub derivative_tau: f64,
+    /// Name of the observation entry measured (see the env's `observation_names`).
+    pub measurement: String,
+    /// Name of the observation entry that is the reference.
+    pub reference: String,
+}
+
+impl Default for PidControllerConfig {
+    fn default() -> Self {
+        Self {
+            kp: BLIMP_GAINS[0],
+            ki: BLIMP_GAINS[1],
+            kd: BLIMP_GAINS[2],
+            derivative_tau: 0.3,
+            measurement: "measured_altitude".into(),
+            reference: "reference_altitude".into(),
+        }
+    }
+}
+
+/// `[K_p, K_i, K_d]` for the default blimp on `BlimpAltitude-v0` (command per m, per m·s, per m/s).
+pub const BLIMP_GAINS: [f64; 3] = [6.0, 1.0, 8.0];
+
+/// A [`Pid`] as a [`Policy`]: reads its measurement and reference from named observation
+/// entries and writes one command, limited to the env's action box.
+///
+/// A NaN or infinite measurement or reference (a failed sensor upstream) holds the previous
+/// command and leaves the controller's state untouched.
+///
+/// Parameters (for evolution strategies): `[kp, ki, kd]`.
+///
+/// Tuning of [`BLIMP_GAINS`]: see NOTES.md ("Blimp: PID gains").
+#[derive(Debug, Clone)]
+pub struct PidController {
+    name: String,
+    pid: Pid,
+    measurement: usize,
+    reference: usize,
+    gains: [f32; 3],
+    last: f32,
+}
+
+impl PidController {
+    /// The PID for `spec` (one action; the named observation entries must exist).
+    pub fn new(name: &str, spec: &EnvSpec, config: &PidControllerConfig) -> Result<Self, PolicyError> {
+        let incompatible = |reason: String| PolicyError::Incompatible { controller: name.into(), env: spec.id.clone(), reason };
+        let (low, high) = match &spec.action_space {
+            envs::Space::Box(b) if b.low.len() == 1 => (b.low[0] as f64, b.high[0] as f64),
+            _ => return Err(incompatible("a PID drives one actuator; the env's action space is not a one-entry box".into())),
+        };
+        let find = |key: &str| {
+            spec.observation_names.iter().position(|n| n == key).ok_or_else(|| {
+                incompatible(format!("it has no observation entry `{key}` (it has: {})", spec.observation_names.join(", ")))
+            })
+        };
+        let (measurement, reference) = (find(&config.measurement)?, find(&config.reference)?);
+        let pid = Pid::new(PidConfig {
+            kp: config.kp,
+            ki: config.ki,
+            kd: config.kd,
+            derivative_tau: config.derivative_tau,
+            output_min: low.max(-1e9),
+            output_max: high.min(1e9),
+            dt: spec.dt,
+        })
+        .map_err(|e| match e {
+            PolicyError::Config { message, .. } => PolicyError::Config { controller: name.into(), message },
+            other => other,
+        })?;
+        let gains = [config.kp as f32, config.ki as f32, config.kd as f32];
+        Ok(Self { name: name.into(), pid, measurement, reference, gains, last: 0.0 })
+    }
+
+    pub fn pid(&self) -> &Pid {
+        &self.pid
+    }
+}
+
+impl Policy for PidController {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn reset(&mut self, _seed: Option<u64>) {
+        self.pid.reset();
+        self.last = 0.0;
+    }
+
+    fn act(&mut self, obs: &[f32], action: &mut [f32]) {
+        let (y, r) = (obs[self.measurement] as f64, obs[self.reference] as f64);
+        if y.is_finite() && r.is_finite() {
+            self.last = self.pid.update(r, y) as f32;
+        }
+        action[0] = self.last;
+    }
+
+    fn parameters(&self) -> Option<&[f32]> {
+        Some(&self.gains)
+    }
+
+    fn set_parameters(&mut self, params: &[f32]) -> Result<(), PolicyError> {
+        check_parameters(&self.name, 3, params)?;
+        self.gains.copy_from_slice(params);
+        let c = &mut self.pid.config;
+        (c.kp, c.ki, c.kd) = (params[0] as f64, params[1] as f64, params[2] as f64);
+        Ok(())
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        ["kp", "ki", "kd"].map(String::from).to_vec()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +293,35 @@ mod tests {
         assert!(bad(PidConfig { derivative_tau: -1.0, ..base.clone() }).contains("derivative_tau"));
         assert!(bad(PidConfig { output_min: 1.0, ..base.clone() }).contains("output_min < output_max"));
         assert!(bad(PidConfig { kp: f64::NAN, ..base }).contains("`kp`"));
+    }
+
+    #[test]
+    fn as_a_policy_it_reads_named_entries_and_holds_on_nan() {
+        let env = envs::make("BlimpAltitude-v0").unwrap();
+        let cfg = PidControllerConfig { kp: 2.0, ki: 0.0, kd: 0.0, ..Default::default() };
+        let mut pid = PidController::new("pid", env.spec(), &cfg).unwrap();
+        let mut action = [0.0];
+        // measured 1.0, reference 1.25: u = 2 · 0.25.
+        pid.act(&[1.0, 1.25, 0.0, 0.0], &mut action);
+        assert_eq!(action[0], 0.5);
+        // Saturates at the action box.
+        pid.act(&[1.0, 3.0, 0.0, 0.0], &mut action);
+        assert_eq!(action[0], 1.0);
+        pid.act(&[f32::NAN, 3.0, 0.0, 0.0], &mut action);
+        assert_eq!(action[0], 1.0, "a NaN reading holds the last command");
+        pid.set_parameters(&[4.0, 0.0, 0.0]).unwrap();
+        pid.act(&[1.0, 1.1, 0.0, 0.0], &mut action);
+        assert!((action[0] - 0.4).abs() < 1e-6);
+        assert_eq!(pid.parameters().unwrap(), &[4.0, 0.0, 0.0]);
+        assert!(pid.set_parameters(&[1.0, f32::NAN, 0.0]).is_err());
+        // An env without the named entries is refused, naming what it has.
+        let swimmer = envs::make("Swimmer6-v0").unwrap();
+        let err = PidController::new("pid", swimmer.spec(), &PidControllerConfig::default()).unwrap_err().to_string();
+        assert!(err.contains("one-entry box"), "{err}");
+        let bad = PidControllerConfig { measurement: "altitude".into(), ..Default::default() };
+        let err = PidController::new("pid", env.spec(), &bad).unwrap_err().to_string();
+        assert!(err.contains("no observation entry `altitude`") && err.contains("measured_altitude"), "{err}");
+        let bad = PidControllerConfig { derivative_tau: -0.1, ..Default::default() };
+        assert!(PidController::new("pid", env.spec(), &bad).unwrap_err().to_string().contains("derivative_tau"));
     }
 }

@@ -13,6 +13,8 @@ pub struct Episode {
     pub terminated: bool,
     /// Why it was truncated (`time_limit`, `physics_blowup: …`), if it was.
     pub truncation_reason: Option<String>,
+    /// The last step's info values (e.g. a tracking task's episode metrics).
+    pub final_info: Vec<(&'static str, f64)>,
 }
 
 /// Runs one episode from `reset(Some(seed))`, the policy reset with the same seed.
@@ -29,7 +31,7 @@ pub fn run_episode(
     let mut info = Info::default();
     env.reset(Some(seed), &mut obs, &mut info)?;
     policy.reset(Some(seed));
-    let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None };
+    let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None, final_info: Vec::new() };
     loop {
         policy.act(&obs, &mut action);
         let step = env.step(&action, &mut obs, &mut info)?;
@@ -39,6 +41,7 @@ pub fn run_episode(
         if step.done() {
             episode.terminated = step.terminated;
             episode.truncation_reason = info.truncation_reason.take();
+            episode.final_info = info.iter().collect();
             return Ok(episode);
         }
     }

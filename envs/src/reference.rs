@@ -48,7 +48,7 @@ pub struct ReferenceConfig {
 
 impl Default for ReferenceConfig {
     fn default() -> Self {
-        Self { kind: ReferenceKind::RandomSteps, low: 1.0, high: 3.0, hold: [8.0, 12.0], min_step: 0.5, ramp_rate: [0.1, 0.3], sine_period: [15.0, 30.0] }
+        Self { kind: ReferenceKind::RandomSteps, low: 1.0, high: 2.5, hold: [12.0, 20.0], min_step: 0.25, ramp_rate: [0.05, 0.2], sine_period: [20.0, 40.0] }
     }
 }
 
@@ -80,13 +80,14 @@ impl ReferenceConfig {
 }
 
 /// A stretch of constant reference: ticks `start..end`, at `level`; `jump_from` is the level
-/// before, if the reference arrived by a step.
+/// before, if the reference arrived by a step; `cut` if the episode's end cut it short.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Hold {
     pub start: usize,
     pub end: usize,
     pub level: f64,
     pub jump_from: Option<f64>,
+    pub cut: bool,
 }
 
 /// A whole episode's reference.
@@ -166,7 +167,7 @@ impl ReferenceProfile {
         let end = (start + len).min(ticks);
         self.values.resize(end, level);
         self.slopes.resize(end, 0.0);
-        self.holds.push(Hold { start, end, level, jump_from });
+        self.holds.push(Hold { start, end, level, jump_from, cut: end < start + len });
     }
 }
 

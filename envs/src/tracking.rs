@@ -8,13 +8,17 @@
 //! | `rmse` | `√(mean_k (r_k − y_k)²)` over the ticks so far (k ≥ 1) |
 //! | `overshoot` | per hold reached by a jump Δ: `max(0, max_k (y_k − level)·sign Δ) / |Δ|` (a fraction of the jump); mean over such holds |
 //! | `rise_time` | per jump: time from first reaching 10 % of the jump to first reaching 90 % (s); the hold's length if 90 % is never reached; mean |
-//! | `settling_time` | per jump: time from the jump until `y` stays within `settle_band` × \|Δ\| of the level (s); the hold's length if it never settles; mean |
+//! | `settling_time` | per jump: time from the jump until `y` stays within `max(settle_band × |Δ|, settle_floor)` of the level (s; the floor keeps sensor-noise-sized wander from counting on small jumps); the hold's length if it never settles; mean |
 //! | `steady_state_error` | per hold (any): mean \|level − y_k\| over its last `steady_window` seconds (at most its second half); mean over holds |
 //!
 //! A hold's figures are computed when its last tick is recorded, so at the end of an episode every
-//! hold has been counted; a hold cut short by early termination is not.
+//! hold has been counted, except a last hold the episode's end cut shorter than it was drawn (its
+//! response is still under way) and a hold cut short by early termination.
 
 use serde::{Deserialize, Serialize};
+
+/// The info keys of [`TrackingSummary`], as tracking tasks report them.
+pub const METRIC_KEYS: [&str; 5] = ["rmse", "overshoot", "rise_time", "settling_time", "steady_state_error"];
 
 use crate::reference::Hold;
 
@@ -22,8 +26,9 @@ use crate::reference::Hold;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TrackingMetrics {
     dt: f64,
-    /// Fraction of a jump that defines the settling band.
+    /// Fraction of a jump that defines the settling band, and the band's least width (unit of y).
     settle_band: f64,
+    settle_floor: f64,
     /// Window of a hold over which the steady-state error is averaged (s).
     steady_window: f64,
     /// `y_k` so far.
@@ -51,17 +56,17 @@ pub struct TrackingSummary {
 }
 
 impl TrackingMetrics {
-    pub fn new(dt: f64, settle_band: f64, steady_window: f64) -> Self {
-        Self { dt, settle_band, steady_window, ..Default::default() }
+    pub fn new(dt: f64, settle_band: f64, settle_floor: f64, steady_window: f64) -> Self {
+        Self { dt, settle_band, settle_floor, steady_window, ..Default::default() }
     }
 
     /// Starts an episode at `y_0`.
     pub fn reset(&mut self, y0: f64) {
-        let (dt, settle_band, steady_window) = (self.dt, self.settle_band, self.steady_window);
+        let (dt, settle_band, settle_floor, steady_window) = (self.dt, self.settle_band, self.settle_floor, self.steady_window);
         let mut history = std::mem::take(&mut self.history);
         history.clear();
         history.push(y0);
-        *self = Self { dt, settle_band, steady_window, history, ..Default::default() };
+        *self = Self { dt, settle_band, settle_floor, steady_window, history, ..Default::default() };
     }
 
     /// Records `y_k` for the next tick k against the reference `r_k`; closes any hold that ends at k.
@@ -80,6 +85,9 @@ impl TrackingMetrics {
     }
 
     fn close(&mut self, hold: &Hold) {
+        if hold.cut {
+            return;
+        }
         let ys = &self.history[hold.start..hold.end];
         let level = hold.level;
         let n = ys.len();
@@ -99,7 +107,7 @@ impl TrackingMetrics {
             (Some(a), Some(b)) => (b - a) as f64 * self.dt,
             _ => length,
         };
-        let band = self.settle_band * jump.abs();
+        let band = (self.settle_band * jump.abs()).max(self.settle_floor);
         let settling = ys.iter().rposition(|y| (y - level).abs() > band).map_or(0.0, |last| (last + 1) as f64 * self.dt);
         self.sum_overshoot += peak / jump.abs();
         self.sum_rise += rise;
@@ -126,8 +134,8 @@ mod tests {
     /// A hand-made response to a jump from 0 to 1 at tick 0, dt = 1 s: 0.05, 0.5, 0.95, 1.2, 1.04, 1.0, …
     #[test]
     fn step_metrics_by_hand() {
-        let holds = [Hold { start: 0, end: 10, level: 1.0, jump_from: Some(0.0) }];
-        let mut m = TrackingMetrics::new(1.0, 0.05, 2.0);
+        let holds = [Hold { start: 0, end: 10, level: 1.0, jump_from: Some(0.0), cut: false }];
+        let mut m = TrackingMetrics::new(1.0, 0.05, 0.0, 2.0);
         m.reset(0.0);
         let ys = [0.05, 0.5, 0.95, 1.2, 1.04, 1.0, 1.0, 0.98, 1.02];
         for (i, &y) in ys.iter().enumerate() {
@@ -151,14 +159,15 @@ mod tests {
 
     #[test]
     fn a_response_that_never_arrives_is_censored_at_the_hold_length() {
-        let holds = [Hold { start: 0, end: 4, level: 2.0, jump_from: Some(1.0) }, Hold { start: 4, end: 8, level: 2.0, jump_from: None }];
-        let mut m = TrackingMetrics::new(0.5, 0.05, 1.0);
+        let holds = [Hold { start: 0, end: 4, level: 2.0, jump_from: Some(1.0), cut: false }, Hold { start: 4, end: 8, level: 2.0, jump_from: None, cut: false }, Hold { start: 8, end: 9, level: 0.0, jump_from: Some(2.0), cut: true }];
+        let mut m = TrackingMetrics::new(0.5, 0.05, 0.0, 1.0);
         m.reset(1.0);
-        for _ in 0..7 {
+        for _ in 0..8 {
             m.record(1.0, 2.0, &holds);
         }
         let s = m.summary();
         assert_eq!((s.rise_time, s.settling_time, s.overshoot), (Some(2.0), Some(2.0), Some(0.0)));
+        // The cut hold (tick 8) counts in the RMSE only.
         assert_eq!(s.steady_state_error, Some(1.0));
         // Reset forgets everything.
         m.reset(0.0);

@@ -99,8 +99,10 @@ pub struct BlimpAltitudeConfig {
     pub disturbances: DisturbanceConfig,
     /// The blimp's physical parameters (`physics_dt` is set from `control_dt / substeps`).
     pub blimp: BlimpParams,
-    /// Settling band, a fraction of the jump; and the steady-state window (s) ([`crate::tracking`]).
+    /// Settling band, a fraction of the jump, and its least width (m); the steady-state window
+    /// (s) ([`crate::tracking`]).
     pub settle_band: f64,
+    pub settle_floor: f64,
     pub steady_window: f64,
 }
 
@@ -117,6 +119,7 @@ impl Default for BlimpAltitudeConfig {
             disturbances: DisturbanceConfig::none(),
             blimp: BlimpParams::default(),
             settle_band: 0.05,
+            settle_floor: 0.03,
             steady_window: 2.0,
         }
     }
@@ -149,8 +152,11 @@ impl BlimpAltitudeConfig {
             ));
         }
         self.disturbances.validate()?;
-        if !(self.settle_band.is_finite() && self.settle_band > 0.0 && self.steady_window.is_finite() && self.steady_window > 0.0) {
-            return Err(format!("`settle_band` = {}, `steady_window` = {}: expected numbers > 0", self.settle_band, self.steady_window));
+        if !(self.settle_band.is_finite() && self.settle_band > 0.0 && self.steady_window.is_finite() && self.steady_window > 0.0 && self.settle_floor.is_finite() && self.settle_floor >= 0.0) {
+            return Err(format!(
+                "`settle_band` = {}, `settle_floor` = {}, `steady_window` = {}: expected numbers > 0 (the floor ≥ 0)",
+                self.settle_band, self.settle_floor, self.steady_window
+            ));
         }
         let params = BlimpParams { physics_dt: self.control_dt / self.substeps as f64, ..self.blimp.clone() };
         params.validate().map_err(|e| format!("blimp: {e}"))?;
@@ -206,7 +212,7 @@ impl BlimpAltitudeEnv {
             attrs: vec![("floor", config.floor), ("ceiling", config.ceiling)],
             observation_names: ["measured_altitude", "reference_altitude", "measured_climb_rate", "reference_rate"].map(String::from).to_vec(),
         };
-        let episode = Episode { metrics: TrackingMetrics::new(config.control_dt, config.settle_band, config.steady_window), done: true, ..Default::default() };
+        let episode = Episode { metrics: TrackingMetrics::new(config.control_dt, config.settle_band, config.settle_floor, config.steady_window), done: true, ..Default::default() };
         Ok(Self { spec, net_lift, body, altimeter, rng: Xoshiro256PlusPlus::seed_from_u64(0), episode, action: Vec::with_capacity(1), config })
     }
 
