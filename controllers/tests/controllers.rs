@@ -120,14 +120,23 @@ fn swimmer_spec() -> EnvSpec {
 }
 
 #[test]
-fn registry_builds_every_controller_for_the_swimmer() {
-    let spec = swimmer_spec();
+fn registry_builds_every_controller_for_a_body_and_refuses_the_others_by_name() {
+    let specs = ["Swimmer6-v0", "BlimpAltitude-v0"].map(|id| envs::make(id).unwrap().spec().clone());
     for entry in controllers::CONTROLLERS {
-        let mut p = make(entry.name, &spec, None).unwrap();
-        p.reset(Some(0));
-        let mut u = vec![0.0; 5];
-        p.act(&vec![0.1; 23], &mut u);
-        assert!(u.iter().all(|x| (-1.0..=1.0).contains(x)), "{}: {u:?}", entry.name);
+        let mut built = 0;
+        for spec in &specs {
+            match make(entry.name, spec, None) {
+                Ok(mut p) => {
+                    p.reset(Some(0));
+                    let mut u = vec![0.0; spec.act_dim()];
+                    p.act(&vec![0.1; spec.obs_dim()], &mut u);
+                    assert!(u.iter().all(|x| (-1.0..=1.0).contains(x)), "{} on {}: {u:?}", entry.name, spec.id);
+                    built += 1;
+                }
+                Err(e) => assert!(matches!(e, controllers::PolicyError::Incompatible { .. }), "{} on {}: {e}", entry.name, spec.id),
+            }
+        }
+        assert!(built > 0, "{} builds for no env", entry.name);
     }
 }
 
