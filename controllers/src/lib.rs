@@ -4,16 +4,19 @@
 //! the blimp's controllers (and the spiking networks that mimic it) build on.
 
 pub mod baselines;
+pub mod lif;
 pub mod ncap;
 pub mod pid;
 pub mod policy;
 pub mod rollout;
+pub mod snn;
 
 pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
 pub use rollout::{run_episode, Episode};
+pub use snn::{SnnConfig, SnnController, Work};
 
 use envs::{EnvSpec, Space};
 
@@ -32,6 +35,8 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "ncap-random-init", summary: "NCAP with random initial weights (ablation)" },
     ControllerEntry { name: "pid", summary: "discrete PID on a measurement and a reference (gains tuned for BlimpAltitude-v0)" },
     ControllerEntry { name: "pd", summary: "the PID without its integral (K_i = 0): what non-neutral buoyancy defeats" },
+    ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid)" },
+    ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
     ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
     ControllerEntry { name: "zero", summary: "all-zero actions" },
@@ -79,6 +84,16 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
                 cfg.ki = 0.0;
             }
             Ok(Box::new(PidController::new(name, spec, &cfg)?))
+        }
+        "snn" | "snn-pd" => {
+            let mut cfg: SnnConfig = parse(name, config)?;
+            if name == "snn-pd" {
+                if config.is_some_and(|c| c.contains_key("i_neurons")) {
+                    return Err(PolicyError::Config { controller: name.into(), message: "`i_neurons` is fixed at 0 for `snn-pd`; use `snn` to set it".into() });
+                }
+                cfg.i_neurons = 0;
+            }
+            Ok(Box::new(SnnController::new(name, spec, cfg)?))
         }
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;

@@ -371,6 +371,6 @@ impl Policy for Ncap {
     }
 
     fn activity(&self) -> Option<Activity<'_>> {
-        Some(Activity { labels: &self.activity_labels, values: &self.activity, kind: ActivityKind::Graded })
+        Some(Activity { labels: &self.activity_labels, values: &self.activity, kind: ActivityKind::Graded, potentials: None })
     }
 }

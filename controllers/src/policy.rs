@@ -57,6 +57,8 @@ pub struct Activity<'a> {
     /// Graded outputs in [0, 1], or spikes as 0/1.
     pub values: &'a [f32],
     pub kind: ActivityKind,
+    /// Membrane potentials, one per label, for spiking controllers.
+    pub potentials: Option<&'a [f32]>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

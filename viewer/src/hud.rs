@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn unknown_labels_fall_back_to_bars() {
         let labels = vec!["joint_0.b_dorsal".to_string(), "speed_integral".to_string()];
-        let activity = Activity { labels: &labels, values: &[0.2, 0.7], kind: ActivityKind::Graded };
+        let activity = Activity { labels: &labels, values: &[0.2, 0.7], kind: ActivityKind::Graded, potentials: None };
         assert_eq!(CircuitView::from_activity(&activity), CircuitView::Graded(vec![("joint_0.b_dorsal".into(), 0.2), ("speed_integral".into(), 0.7)]));
     }
 
