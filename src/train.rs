@@ -110,6 +110,8 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
         summary.best_eval_return,
         summary.n_params
     );
-    println!("wrote {}/{{config.toml, metrics.csv, summary.json, policy.safetensors, checkpoint.safetensors, learning_curve.png, learning_curve.svg}}", prepared.ctx.dir.display());
+    let mut files: Vec<String> = std::fs::read_dir(&prepared.ctx.dir).map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()).unwrap_or_default();
+    files.sort();
+    println!("wrote {}/{{{}}}", prepared.ctx.dir.display(), files.join(", "));
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! | `ppo` | `mlp` and `ncap` (Gaussian policy, MLP critic) | [`ppo`] |
 //! | `td3`, `ddpg` | `mlp` and `ncap` (deterministic actor, MLP critics) | [`td3`] |
 //! | `sac` | `mlp` (tanh-squashed Gaussian, twin critics, tuned α) | [`sac`] |
+//! | `mimic-pid` | `snn`, `snn-pd`: evolved to mimic a PID's recorded output (separable CMA-ES) | [`mimic_pid`] |
 
 pub mod actor;
 pub mod adam;
@@ -17,6 +18,7 @@ pub mod cmaes;
 pub mod es;
 pub mod evaluate;
 pub mod metrics;
+pub mod mimic_pid;
 pub mod mlp;
 pub mod ncap_module;
 pub mod nn;
@@ -27,6 +29,7 @@ pub mod replay;
 pub mod sac;
 pub mod run;
 pub mod seeds;
+pub mod sep_cmaes;
 pub mod td3;
 pub mod train;
 

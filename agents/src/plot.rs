@@ -20,6 +20,17 @@ pub struct Series<'a> {
 
 /// Draws `series` against env steps into `stem.png` and `stem.svg`.
 pub fn learning_curve(stem: &Path, title: &str, y_label: &str, series: &[Series]) -> Result<(), AgentError> {
+    both_formats(stem, (900, 540), |area| draw(area, title, y_label, series), |area| draw(area, title, y_label, series))
+}
+
+/// Renders a figure into `stem.png` and `stem.svg` through temporary files, so that a failure
+/// leaves no half-written figure.
+fn both_formats(
+    stem: &Path,
+    size: (u32, u32),
+    png_draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<(), String>,
+    svg_draw: impl FnOnce(DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> Result<(), AgentError> {
     REGISTER.call_once(|| {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
     });
@@ -27,12 +38,82 @@ pub fn learning_curve(stem: &Path, title: &str, y_label: &str, series: &[Series]
     let svg = stem.with_extension("svg");
     let tmp_png = stem.with_extension("tmp.png");
     let tmp_svg = stem.with_extension("tmp.svg");
-    draw(BitMapBackend::new(&tmp_png, (900, 540)).into_drawing_area(), title, y_label, series)
-        .map_err(|e| AgentError::io(&png, e))?;
-    draw(SVGBackend::new(&tmp_svg, (900, 540)).into_drawing_area(), title, y_label, series).map_err(|e| AgentError::io(&svg, e))?;
+    png_draw(BitMapBackend::new(&tmp_png, size).into_drawing_area()).map_err(|e| AgentError::io(&png, e))?;
+    svg_draw(SVGBackend::new(&tmp_svg, size).into_drawing_area()).map_err(|e| AgentError::io(&svg, e))?;
     std::fs::rename(&tmp_png, &png).map_err(|e| AgentError::io(&png, e))?;
     std::fs::rename(&tmp_svg, &svg).map_err(|e| AgentError::io(&svg, e))?;
     Ok(())
+}
+
+/// A flight to draw: the reference, a teacher's and a student's altitude per control step, and
+/// the student's spikes (indices of the neurons that spiked at each step).
+#[derive(Debug, Clone, Default)]
+pub struct FlightTrace {
+    /// Control period (s).
+    pub dt: f64,
+    pub reference: Vec<f64>,
+    pub teacher: Vec<f64>,
+    pub student: Vec<f64>,
+    pub spikes: Vec<Vec<u32>>,
+    pub n_neurons: usize,
+}
+
+/// Altitude traces (top) over a spike raster (bottom), into `stem.png` and `stem.svg`.
+pub fn flight_with_raster(stem: &Path, title: &str, trace: &FlightTrace) -> Result<(), AgentError> {
+    both_formats(stem, (1000, 760), |a| draw_flight(a, title, trace), |a| draw_flight(a, title, trace))
+}
+
+fn draw_flight<DB: DrawingBackend>(area: DrawingArea<DB, plotters::coord::Shift>, title: &str, trace: &FlightTrace) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(|e| e.to_string())?;
+    let area = area.titled(title, ("sans-serif", 22)).map_err(|e| e.to_string())?;
+    let (top, bottom) = area.split_vertically(area.dim_in_pixel().1 * 3 / 5);
+    let steps = trace.reference.len().max(trace.student.len()).max(1);
+    let t_max = steps as f64 * trace.dt;
+    let finite = |v: &&f64| v.is_finite();
+    let all = trace.reference.iter().chain(&trace.teacher).chain(&trace.student).filter(finite);
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = if lo.is_finite() { (lo - 0.1, hi + 0.1) } else { (0.0, 1.0) };
+    let mut chart = ChartBuilder::on(&top)
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..t_max, lo..hi)
+        .map_err(|e| e.to_string())?;
+    chart.configure_mesh().y_desc("altitude (m)").label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    let lines = [
+        ("reference", &trace.reference, RGBColor(0, 0, 0)),
+        ("PID (teacher)", &trace.teacher, RGBColor(31, 119, 180)),
+        ("SNN (evolved)", &trace.student, RGBColor(255, 127, 14)),
+    ];
+    for (label, values, color) in lines {
+        let points = values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(|(k, &v)| (k as f64 * trace.dt, v));
+        chart
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut raster = ChartBuilder::on(&bottom)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..t_max, 0.0..trace.n_neurons.max(1) as f64)
+        .map_err(|e| e.to_string())?;
+    raster.configure_mesh().x_desc("time (s)").y_desc("neuron").label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    let dots = trace.spikes.iter().enumerate().flat_map(|(k, ids)| ids.iter().map(move |&j| (k as f64 * trace.dt, j as f64 + 0.5)));
+    raster.draw_series(dots.map(|p| Pixel::new(p, BLACK))).map_err(|e| e.to_string())?;
+    area.present().map_err(|e| e.to_string())
 }
 
 fn draw<DB: DrawingBackend>(area: DrawingArea<DB, plotters::coord::Shift>, title: &str, y_label: &str, series: &[Series]) -> Result<(), String>

@@ -11,6 +11,8 @@ pub const POLICIES: &[(&str, &str)] = &[
     ("ncap", "NCAP circuit, 4 shared weights (swimmers); `ncap-unshared`, `ncap-unconstrained`, `ncap-random-init` too"),
     ("mlp", "multilayer perceptron, tanh, hidden [64, 64] by default"),
     ("travelling-wave", "open-loop travelling wave, parameters [A, T, φ]"),
+    ("snn", "spiking PD-like + integral-like LIF networks, 160 neurons (`snn-pd`: PD network only)"),
+    ("pid", "PID gains [kp, ki, kd] (tuning by evolution)"),
 ];
 
 /// Builds policy `name` for `spec`, its options from `config`.

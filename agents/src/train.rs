@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cmaes::{self, CmaesConfig};
 use crate::es::{self, EsConfig};
+use crate::mimic_pid::{self, MimicPidConfig};
 use crate::ppo::{self, PpoConfig};
 use crate::sac::{self, SacConfig};
 use crate::td3::{self, Td3Config, Variant};
@@ -29,6 +30,7 @@ pub const AGENTS: &[(&str, &str)] = &[
     ("td3", "TD3: twin critics, target smoothing, delayed actor; `mlp` and `ncap` actors"),
     ("ddpg", "DDPG (TD3 with one critic, no smoothing, no delay): `mlp` and `ncap` actors"),
     ("sac", "SAC with automatic entropy tuning: `mlp` (tanh-squashed Gaussian)"),
+    ("mimic-pid", "records a PID flying the env and evolves an `snn` (or `snn-pd`) to mimic it (separable CMA-ES); then flies it"),
 ];
 
 /// A learner's hyperparameters.
@@ -39,6 +41,7 @@ pub enum AgentConfig {
     Ppo(PpoConfig),
     Td3(Td3Config, Variant),
     Sac(SacConfig),
+    MimicPid(MimicPidConfig),
 }
 
 impl AgentConfig {
@@ -78,6 +81,11 @@ impl AgentConfig {
                 cfg.validate()?;
                 Ok(AgentConfig::Sac(cfg))
             }
+            "mimic-pid" => {
+                let cfg: MimicPidConfig = read(agent, table)?;
+                cfg.validate()?;
+                Ok(AgentConfig::MimicPid(cfg))
+            }
             _ => Err(AgentError::invalid(format!(
                 "unknown agent `{agent}`; available: {}",
                 AGENTS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
@@ -92,6 +100,7 @@ impl AgentConfig {
             AgentConfig::Ppo(c) => toml::Value::try_from(c),
             AgentConfig::Td3(c, _) => toml::Value::try_from(c),
             AgentConfig::Sac(c) => toml::Value::try_from(c),
+            AgentConfig::MimicPid(c) => toml::Value::try_from(c),
         };
         match value {
             Ok(toml::Value::Table(t)) => t,
@@ -195,6 +204,12 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
             }
             return Err(AgentError::invalid(format!("agent `sac` trains `mlp` policies, not `{policy}`")));
         }
+        AgentConfig::MimicPid(_) => {
+            if policy == "snn" || policy == "snn-pd" {
+                return Ok(());
+            }
+            return Err(AgentError::invalid(format!("agent `mimic-pid` evolves `snn` and `snn-pd` policies, not `{policy}`")));
+        }
         AgentConfig::Ppo(_) | AgentConfig::Td3(..) => {
             if policy == "mlp" || policy.starts_with("ncap") {
                 return Ok(());
@@ -219,11 +234,15 @@ pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Su
         AgentConfig::Ppo(cfg) => ppo::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Td3(cfg, variant) => td3::train(&prepared.ctx, cfg, *variant, prepared.resume, on_progress)?,
         AgentConfig::Sac(cfg) => sac::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
+        AgentConfig::MimicPid(cfg) => mimic_pid::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
     };
     let dir = &prepared.ctx.dir;
     let json = serde_json::to_string_pretty(&summary).expect("plain struct");
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
-    plot_run(dir, &summary)?;
+    // mimic-pid draws its own figures (the mimic error and a flight); the others a learning curve.
+    if !matches!(prepared.agent, AgentConfig::MimicPid(_)) {
+        plot_run(dir, &summary)?;
+    }
     Ok(summary)
 }
 

@@ -2,8 +2,11 @@
 //! network and a slow integral-like network of LIF neurons ([`crate::lif`]) whose outputs add.
 //!
 //! Inputs (per control step, from named observation entries): the error `e = r − y` (m) and the
-//! negative measured rate `d = −ẏ` (m/s; derivative on the measurement, as the PID teacher
-//! uses). Each control step runs `ticks_per_step` neuron ticks with the inputs held.
+//! negative measured rate `−ẏ` (m/s; derivative on the measurement, as the PID teacher uses),
+//! passed through a first-order synaptic filter of time constant `rate_filter_tau` (backward
+//! Euler per control step, `d ← d + (−ẏ − d)·Δt/(τ + Δt)`, the PID's own derivative filter: a
+//! differentiated altimeter is too noisy to use raw). Each control step runs `ticks_per_step`
+//! neuron ticks with the inputs held.
 //!
 //! | network | encoding (input current of neuron j) | decoder |
 //! |---|---|---|
@@ -39,6 +42,8 @@ pub struct SnnConfig {
     pub ticks_per_step: usize,
     /// Refractory period after a spike (ticks).
     pub refractory_ticks: u32,
+    /// Time constant of the rate input's synaptic filter (s); 0: unfiltered.
+    pub rate_filter_tau: f64,
     /// Seed of the random initial parameters.
     pub init_seed: u64,
     /// Observation entries: the measurement, the reference, and the measurement's rate.
@@ -54,6 +59,7 @@ impl Default for SnnConfig {
             i_neurons: 40,
             ticks_per_step: 4,
             refractory_ticks: 0,
+            rate_filter_tau: 0.3,
             init_seed: 0,
             measurement: "measured_altitude".into(),
             reference: "reference_altitude".into(),
@@ -69,6 +75,9 @@ impl SnnConfig {
         }
         if self.ticks_per_step == 0 {
             return Err("`ticks_per_step` = 0: expected at least 1 neuron tick per control step".into());
+        }
+        if !(self.rate_filter_tau.is_finite() && self.rate_filter_tau >= 0.0) {
+            return Err(format!("`rate_filter_tau` = {}: expected a time constant ≥ 0 s", self.rate_filter_tau));
         }
         if self.pd_neurons + self.i_neurons > 100_000 {
             return Err(format!("{} neurons: expected at most 100000", self.pd_neurons + self.i_neurons));
@@ -114,6 +123,9 @@ pub struct SnnController {
     potentials: Vec<f32>,
     work: Work,
     last: f32,
+    /// The filtered rate input, and the filter's gain Δt/(τ + Δt).
+    rate: f32,
+    rate_gain: f32,
 }
 
 impl SnnController {
@@ -145,6 +157,8 @@ impl SnnController {
             potentials: vec![0.0; np + ni],
             work: Work::default(),
             last: 0.0,
+            rate: 0.0,
+            rate_gain: (spec.dt / (config.rate_filter_tau + spec.dt)) as f32,
             params,
             obs_index,
             config,
@@ -165,13 +179,21 @@ impl SnnController {
         self.work
     }
 
+    /// The decoders' traces after the latest step: the PD network's `x` and the integral network's `z`.
+    pub fn traces(&self) -> (&[f32], &[f32]) {
+        (&self.pd_trace, &self.i_trace)
+    }
+
     /// Membrane potentials after the latest step, PD network first.
     pub fn potentials(&self) -> &[f32] {
         &self.potentials
     }
 
-    /// The two networks' outputs `(u_pd, u_i)` for inputs `e`, `d`; advances the state one control step.
-    pub fn step(&mut self, e: f32, d: f32) -> (f32, f32) {
+    /// The two networks' outputs `(u_pd, u_i)` for the error `e` and the negative measured rate
+    /// `neg_rate` (before the synaptic filter); advances the state one control step.
+    pub fn step(&mut self, e: f32, neg_rate: f32) -> (f32, f32) {
+        self.rate += (neg_rate - self.rate) * self.rate_gain;
+        let d = self.rate;
         let (np, ni) = (self.config.pd_neurons, self.config.i_neurons);
         let p = &self.params;
         let (a, rest) = p.split_at(np);
@@ -216,8 +238,9 @@ impl SnnController {
         let u_i: f32 = iw.iter().zip(&self.i_trace).map(|(w, z)| w * z).sum();
         self.potentials[..np].copy_from_slice(&self.pd.potential);
         self.potentials[np..].copy_from_slice(&self.integral.potential);
-        // Encoding: 2 MACs per PD neuron and 1 per I neuron each step; decoders: one per neuron.
-        let macs = (3 * np + 2 * ni) as u64;
+        // Encoding: 2 MACs per PD neuron and 1 per I neuron each step; decoders: one per neuron;
+        // the rate filter: 1.
+        let macs = (3 * np + 2 * ni + 1) as u64;
         self.work = Work { spikes, synaptic_ops: spikes, macs };
         (u_pd, u_i)
     }
@@ -264,6 +287,7 @@ impl Policy for SnnController {
         self.potentials.fill(0.0);
         self.work = Work::default();
         self.last = 0.0;
+        self.rate = 0.0;
     }
 
     /// A NaN or infinite input (a failed sensor upstream) holds the previous command and leaves
@@ -331,7 +355,7 @@ mod tests {
     /// decay 0: it fires on every tick where a·e ≥ 0.5, and the output is its last tick's spike.
     #[test]
     fn a_hand_set_network_computes_what_the_equations_say() {
-        let cfg = SnnConfig { pd_neurons: 1, i_neurons: 1, ticks_per_step: 2, ..Default::default() };
+        let cfg = SnnConfig { pd_neurons: 1, i_neurons: 1, ticks_per_step: 2, rate_filter_tau: 0.0, ..Default::default() };
         let mut snn = SnnController::new("snn", &blimp(), cfg).unwrap();
         // PD: a, c, b, α, θ, w; I: a, b, α, θ, w; λ_pd, λ_i.
         snn.set_parameters(&[2.0, 0.0, 0.0, 0.0, 0.5, 1.0, 10.0, 0.0, 0.0, 0.5, 2.0, 0.0, 1.0]).unwrap();
