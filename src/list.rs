@@ -29,10 +29,11 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!("Envs");
-    println!("  {:<14} {:<38} {:<34} {:>6}  {:>5}", "id", "observation", "action", "dt (s)", "steps");
+    let w = rows.iter().map(|r| r.0.id.chars().count()).max().unwrap_or(2).max(2);
+    println!("  {:<w$} {:<32} {:<31} {:>6}  {:>5}", "id", "observation", "action", "dt (s)", "steps");
     for (e, obs, act, dt, steps) in &rows {
         let steps = steps.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-        println!("  {:<14} {:<38} {:<34} {:>6}  {:>5}", e.id, obs, act, dt, steps);
+        println!("  {:<w$} {:<32} {:<31} {:>6}  {:>5}", e.id, obs, act, dt, steps);
     }
     println!("\nControllers");
     for c in controllers::CONTROLLERS {
