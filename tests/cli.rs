@@ -28,7 +28,8 @@ fn list_shows_envs_with_spaces_and_controllers() {
     let (code, out, _) = nerve(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["envs"].as_array().unwrap().len(), 12);
+    assert_eq!(v["envs"].as_array().unwrap().len(), 14);
+    assert!(out.contains("BlimpAltitudeDisturbed-v0") && out.contains("\"snn\""));
 }
 
 #[test]
@@ -55,7 +56,9 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
     let cases: &[(&[&str], &str)] = &[
         (&["eval", "--env", "Swimmer99-v0", "--controller", "ncap"], "out of range"),
         (&["eval", "--env", "Walker-v9", "--controller", "ncap"], "unknown env id `Walker-v9`"),
-        (&["eval", "--env", "Swimmer6-v0", "--controller", "pid"], "unknown controller `pid`"),
+        (&["eval", "--env", "Swimmer6-v0", "--controller", "pidd"], "unknown controller `pidd`"),
+        (&["eval", "--env", "Swimmer6-v0", "--controller", "pid"], "a PID drives one actuator"),
+        (&["eval", "--env", "BlimpAltitude-v0", "--controller", "ncap"], "cannot drive BlimpAltitude-v0"),
         (&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--episodes", "0"], "--episodes 0"),
         (&["eval", "--env", "Swimmer6-v0", "--controller", "ncap", "--env-config", "/nonexistent/x.toml"], "/nonexistent/x.toml"),
     ];

@@ -84,22 +84,23 @@ impl CmaesConfig {
 pub const COLUMNS: &[&str] =
     &["generation", "env_steps", "wall_time_s", "return_mean", "return_std", "return_max", "eval_return", "eval_return_std", "sigma", "param_norm"];
 
-/// The strategy's constants for dimension n and population λ (the tutorial's Table 1).
+/// The strategy's constants for dimension n and population λ (the tutorial's Table 1); shared
+/// with the separable variant ([`crate::sep_cmaes`]), which rescales `c_1` and `c_mu`.
 #[derive(Debug, Clone)]
-struct Strategy {
-    lambda: usize,
-    weights: Vec<f64>,
-    mu_eff: f64,
-    c_sigma: f64,
-    d_sigma: f64,
-    c_c: f64,
-    c_1: f64,
-    c_mu: f64,
-    chi_n: f64,
+pub(crate) struct Strategy {
+    pub(crate) lambda: usize,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) mu_eff: f64,
+    pub(crate) c_sigma: f64,
+    pub(crate) d_sigma: f64,
+    pub(crate) c_c: f64,
+    pub(crate) c_1: f64,
+    pub(crate) c_mu: f64,
+    pub(crate) chi_n: f64,
 }
 
 impl Strategy {
-    fn new(n: usize, lambda: usize) -> Self {
+    pub(crate) fn new(n: usize, lambda: usize) -> Self {
         let nf = n as f64;
         let mu = lambda / 2;
         let raw: Vec<f64> = (1..=mu).map(|i| ((lambda as f64 + 1.0) / 2.0).ln() - (i as f64).ln()).collect();

@@ -231,14 +231,7 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
     let started = Instant::now();
     let spec = ctx.make_env()?.spec().clone();
     let policy = ctx.make_policy(&spec)?;
-    let snn_config = match &ctx.policy_config {
-        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| AgentError::invalid(format!("policy `snn`: {}", e.message())))?,
-        None => controllers::SnnConfig::default(),
-    };
-    let mut snn_config: controllers::SnnConfig = snn_config;
-    if ctx.run.policy == "snn-pd" {
-        snn_config.i_neurons = 0;
-    }
+    let snn_config = controllers::snn_config(&ctx.run.policy, ctx.policy_config.as_ref())?;
     let template = SnnController::new(&ctx.run.policy, &spec, snn_config.clone())?;
     let mut params: Vec<f32> = policy.parameters().map(<[f32]>::to_vec).unwrap_or_default();
     let (np, ni) = (snn_config.pd_neurons, snn_config.i_neurons);

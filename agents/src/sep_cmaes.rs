@@ -5,6 +5,8 @@
 //! scaled by (n + 2)/3, as the paper prescribes for the diagonal model.
 
 use rand::rngs::Xoshiro256PlusPlus;
+
+use crate::cmaes::Strategy;
 use rand_distr::{Distribution, StandardNormal};
 
 /// The optimiser's state: mean, step size, diagonal covariance and evolution paths.
@@ -17,15 +19,8 @@ pub struct SepCmaes {
     p_sigma: Vec<f64>,
     p_c: Vec<f64>,
     generation: u64,
-    lambda: usize,
-    weights: Vec<f64>,
-    mu_eff: f64,
-    c_sigma: f64,
-    d_sigma: f64,
-    c_c: f64,
-    c_1: f64,
-    c_mu: f64,
-    chi_n: f64,
+    /// CMA-ES's constants, with `c_1` and `c_mu` scaled for the diagonal model.
+    s: Strategy,
 }
 
 impl SepCmaes {
@@ -35,44 +30,20 @@ impl SepCmaes {
         let n = mean.len();
         let nf = n as f64;
         let lambda = if lambda == 0 { 4 + (3.0 * nf.ln()).floor() as usize } else { lambda }.max(2);
-        let mu = lambda / 2;
-        let raw: Vec<f64> = (1..=mu).map(|i| ((lambda as f64 + 1.0) / 2.0).ln() - (i as f64).ln()).collect();
-        let sum: f64 = raw.iter().sum();
-        let weights: Vec<f64> = raw.iter().map(|w| w / sum).collect();
-        let mu_eff = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
-        let c_sigma = (mu_eff + 2.0) / (nf + mu_eff + 5.0);
-        let d_sigma = 1.0 + 2.0 * (((mu_eff - 1.0) / (nf + 1.0)).sqrt() - 1.0).max(0.0) + c_sigma;
-        let c_c = (4.0 + mu_eff / nf) / (nf + 4.0 + 2.0 * mu_eff / nf);
+        let mut s = Strategy::new(n, lambda);
         let sep = (nf + 2.0) / 3.0;
-        let c_1 = (sep * 2.0 / ((nf + 1.3).powi(2) + mu_eff)).min(1.0);
-        let c_mu = (1.0 - c_1).min(sep * 2.0 * (mu_eff - 2.0 + 1.0 / mu_eff) / ((nf + 2.0).powi(2) + mu_eff));
-        let chi_n = nf.sqrt() * (1.0 - 1.0 / (4.0 * nf) + 1.0 / (21.0 * nf * nf));
-        Self {
-            sigma,
-            diag: scales.iter().map(|s| s * s).collect(),
-            p_sigma: vec![0.0; n],
-            p_c: vec![0.0; n],
-            generation: 0,
-            lambda,
-            weights,
-            mu_eff,
-            c_sigma,
-            d_sigma,
-            c_c,
-            c_1,
-            c_mu,
-            chi_n,
-            mean,
-        }
+        s.c_1 = (sep * 2.0 / ((nf + 1.3).powi(2) + s.mu_eff)).min(1.0);
+        s.c_mu = (1.0 - s.c_1).min(sep * 2.0 * (s.mu_eff - 2.0 + 1.0 / s.mu_eff) / ((nf + 2.0).powi(2) + s.mu_eff));
+        Self { sigma, diag: scales.iter().map(|s| s * s).collect(), p_sigma: vec![0.0; n], p_c: vec![0.0; n], generation: 0, s, mean }
     }
 
     pub fn lambda(&self) -> usize {
-        self.lambda
+        self.s.lambda
     }
 
     /// λ standard-normal draws `z_k`; the candidates are `m + σ √C z_k` ([`SepCmaes::candidate`]).
     pub fn ask(&self, rng: &mut Xoshiro256PlusPlus) -> Vec<Vec<f64>> {
-        (0..self.lambda).map(|_| (0..self.mean.len()).map(|_| StandardNormal.sample(rng)).collect()).collect()
+        (0..self.s.lambda).map(|_| (0..self.mean.len()).map(|_| StandardNormal.sample(rng)).collect()).collect()
     }
 
     pub fn candidate(&self, z: &[f64]) -> Vec<f64> {
@@ -85,32 +56,32 @@ impl SepCmaes {
         let mut order: Vec<usize> = (0..zs.len()).collect();
         order.sort_by(|&a, &b| losses[a].total_cmp(&losses[b]).then(a.cmp(&b)));
         let mut z_w = vec![0.0; n];
-        for (&k, w) in order.iter().zip(&self.weights) {
+        for (&k, w) in order.iter().zip(&self.s.weights) {
             for (acc, z) in z_w.iter_mut().zip(&zs[k]) {
                 *acc += w * z;
             }
         }
-        let ps_rate = (self.c_sigma * (2.0 - self.c_sigma) * self.mu_eff).sqrt();
+        let ps_rate = (self.s.c_sigma * (2.0 - self.s.c_sigma) * self.s.mu_eff).sqrt();
         for i in 0..n {
             let sd = self.diag[i].sqrt();
             self.mean[i] += self.sigma * sd * z_w[i];
             // C^{-1/2} y_w = z_w for a diagonal C.
-            self.p_sigma[i] = (1.0 - self.c_sigma) * self.p_sigma[i] + ps_rate * z_w[i];
+            self.p_sigma[i] = (1.0 - self.s.c_sigma) * self.p_sigma[i] + ps_rate * z_w[i];
         }
         let g = (self.generation + 1) as f64;
         let ps_norm = self.p_sigma.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let stalled = ps_norm / (1.0 - (1.0 - self.c_sigma).powf(2.0 * g)).sqrt() >= (1.4 + 2.0 / (n as f64 + 1.0)) * self.chi_n;
+        let stalled = ps_norm / (1.0 - (1.0 - self.s.c_sigma).powf(2.0 * g)).sqrt() >= (1.4 + 2.0 / (n as f64 + 1.0)) * self.s.chi_n;
         let h = if stalled { 0.0 } else { 1.0 };
-        let pc_rate = h * (self.c_c * (2.0 - self.c_c) * self.mu_eff).sqrt();
-        let delta_h = (1.0 - h) * self.c_c * (2.0 - self.c_c);
+        let pc_rate = h * (self.s.c_c * (2.0 - self.s.c_c) * self.s.mu_eff).sqrt();
+        let delta_h = (1.0 - h) * self.s.c_c * (2.0 - self.s.c_c);
         for i in 0..n {
             let sd = self.diag[i].sqrt();
-            self.p_c[i] = (1.0 - self.c_c) * self.p_c[i] + pc_rate * sd * z_w[i];
-            let rank_mu: f64 = order.iter().zip(&self.weights).map(|(&k, w)| w * self.diag[i] * zs[k][i] * zs[k][i]).sum();
-            self.diag[i] = (1.0 - self.c_1 - self.c_mu + self.c_1 * delta_h) * self.diag[i] + self.c_1 * self.p_c[i] * self.p_c[i] + self.c_mu * rank_mu;
+            self.p_c[i] = (1.0 - self.s.c_c) * self.p_c[i] + pc_rate * sd * z_w[i];
+            let rank_mu: f64 = order.iter().zip(&self.s.weights).map(|(&k, w)| w * self.diag[i] * zs[k][i] * zs[k][i]).sum();
+            self.diag[i] = (1.0 - self.s.c_1 - self.s.c_mu + self.s.c_1 * delta_h) * self.diag[i] + self.s.c_1 * self.p_c[i] * self.p_c[i] + self.s.c_mu * rank_mu;
             self.diag[i] = self.diag[i].max(1e-30);
         }
-        self.sigma *= ((self.c_sigma / self.d_sigma) * (ps_norm / self.chi_n - 1.0)).exp();
+        self.sigma *= ((self.s.c_sigma / self.s.d_sigma) * (ps_norm / self.s.chi_n - 1.0)).exp();
         self.generation += 1;
     }
 }

@@ -78,23 +78,12 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
         "pid" | "pd" => {
             let mut cfg: PidControllerConfig = parse(name, config)?;
             if name == "pd" {
-                if config.is_some_and(|c| c.contains_key("ki")) {
-                    return Err(PolicyError::Config { controller: name.into(), message: "`ki` is fixed at 0 for `pd`; use `pid` to set it".into() });
-                }
+                fixed_at_zero(name, config, "ki", "pid")?;
                 cfg.ki = 0.0;
             }
             Ok(Box::new(PidController::new(name, spec, &cfg)?))
         }
-        "snn" | "snn-pd" => {
-            let mut cfg: SnnConfig = parse(name, config)?;
-            if name == "snn-pd" {
-                if config.is_some_and(|c| c.contains_key("i_neurons")) {
-                    return Err(PolicyError::Config { controller: name.into(), message: "`i_neurons` is fixed at 0 for `snn-pd`; use `snn` to set it".into() });
-                }
-                cfg.i_neurons = 0;
-            }
-            Ok(Box::new(SnnController::new(name, spec, cfg)?))
-        }
+        "snn" | "snn-pd" => Ok(Box::new(SnnController::new(name, spec, snn_config(name, config)?)?)),
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;
             Ok(Box::new(Ncap::new(n_joints, range, ncap_config(name, config)?)?))
@@ -116,6 +105,25 @@ pub fn ncap_config(name: &str, config: Option<&toml::Table>) -> Result<NcapConfi
         _ => {}
     }
     Ok(cfg)
+}
+
+/// The spiking controller's options for controller name `name` (`snn-pd` has no integral network).
+pub fn snn_config(name: &str, config: Option<&toml::Table>) -> Result<SnnConfig, PolicyError> {
+    let mut cfg: SnnConfig = parse(name, config)?;
+    if name == "snn-pd" {
+        fixed_at_zero(name, config, "i_neurons", "snn")?;
+        cfg.i_neurons = 0;
+    }
+    Ok(cfg)
+}
+
+/// Variant `name` fixes option `key` at zero: an error if `config` sets it, naming `full`, the
+/// controller where it can be set.
+fn fixed_at_zero(name: &str, config: Option<&toml::Table>, key: &str, full: &str) -> Result<(), PolicyError> {
+    if config.is_some_and(|c| c.contains_key(key)) {
+        return Err(PolicyError::Config { controller: name.into(), message: format!("`{key}` is fixed at 0 for `{name}`; use `{full}` to set it") });
+    }
+    Ok(())
 }
 
 /// A swimmer's hinge count and range (rad), which NCAP needs; an error for any other env.

@@ -204,7 +204,7 @@ mod tests {
             for seed in 0..20 {
                 let p = profile(kind, seed);
                 assert_eq!((p.values.len(), p.slopes.len()), (1201, 1201), "{kind:?}");
-                assert!(p.values.iter().all(|&r| (1.0 - 1e-12..=3.0 + 1e-12).contains(&r)), "{kind:?} leaves [low, high]");
+                assert!(p.values.iter().all(|&r| (1.0 - 1e-12..=2.5 + 1e-12).contains(&r)), "{kind:?} leaves [low, high]");
                 // Holds tile their stretches, hold their level, and their slopes are zero.
                 for h in &p.holds {
                     assert!(h.start < h.end && h.end <= 1201);
@@ -218,10 +218,10 @@ mod tests {
     #[test]
     fn random_steps_jump_at_least_min_step_and_slopes_match_differences() {
         let p = profile(ReferenceKind::RandomSteps, 4);
-        assert!(p.holds.len() >= 5);
+        assert!(p.holds.len() >= 3, "{} holds", p.holds.len());
         for pair in p.holds.windows(2) {
             assert_eq!(pair[1].jump_from, Some(pair[0].level));
-            assert!((pair[1].level - pair[0].level).abs() >= 0.5 - 1e-12);
+            assert!((pair[1].level - pair[0].level).abs() >= 0.25 - 1e-12);
             assert_eq!(pair[0].end, pair[1].start);
         }
         // On ramps and sines the slope is the rate of change: compare with central differences.
