@@ -107,6 +107,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         let out = serde_json::json!({
             "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.target.checkpoint, "episodes": eps,
             "mean": mean, "std": std, "steps_per_sec": steps_per_sec,
+            "work_per_step": work_per_step(&episodes).map(|w| serde_json::json!({"spikes": w[0], "synaptic_ops": w[1], "macs": w[2]})),
             "metrics": tracking_metrics(&episodes).into_iter().map(|(k, v)| {
                 let (m, s) = mean_std(&v);
                 (k.to_string(), serde_json::json!({"mean": m, "std": s, "episodes": v.len()}))
@@ -126,6 +127,9 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         let (m, s) = mean_std(&values);
         println!("{key}: {m:.4} ± {s:.4} ({} episodes)", values.len());
     }
+    if let Some(w) = work_per_step(&episodes) {
+        println!("work per control step: {:.1} spikes, {:.1} synaptic ops, {:.1} MACs", w[0], w[1], w[2]);
+    }
     println!("speed:  {steps_per_sec:.0} env steps/s (one thread, controller included)");
     Ok(())
 }
@@ -138,6 +142,16 @@ fn tracking_metrics(episodes: &[controllers::Episode]) -> Vec<(&'static str, Vec
         .map(|&key| (key, episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).collect::<Vec<f64>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect()
+}
+
+/// The controller's spikes, synaptic operations and MACs per control step over all episodes, if it counts them.
+fn work_per_step(episodes: &[controllers::Episode]) -> Option<[f64; 3]> {
+    let mut total = controllers::Work::default();
+    for e in episodes {
+        total += e.work?;
+    }
+    let steps = episodes.iter().map(|e| e.length).sum::<usize>().max(1) as f64;
+    Some([total.spikes as f64 / steps, total.synaptic_ops as f64 / steps, total.macs as f64 / steps])
 }
 
 /// Mean and sample standard deviation (n − 1; 0 for a single value).

@@ -166,4 +166,10 @@ impl Policy for MlpPolicy {
         target.copy_from_slice(values);
         Ok(())
     }
+
+    /// One multiply-accumulate per weight, and the input normalisation's one per input.
+    fn work(&self) -> Option<controllers::Work> {
+        let weights: usize = self.sizes.windows(2).map(|w| w[0] * w[1]).sum();
+        Some(controllers::Work { spikes: 0, synaptic_ops: 0, macs: (weights + self.sizes[0]) as u64 })
+    }
 }

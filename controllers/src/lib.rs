@@ -14,9 +14,9 @@ pub mod snn;
 pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
-pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
+pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
 pub use rollout::{run_episode, Episode};
-pub use snn::{SnnConfig, SnnController, Work};
+pub use snn::{SnnConfig, SnnController};
 
 use envs::{EnvSpec, Space};
 

@@ -25,7 +25,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
+use crate::policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
 
 /// `clamp(x, 0, 1)`: a graded neuron's output.
 #[inline]
@@ -372,5 +372,11 @@ impl Policy for Ncap {
 
     fn activity(&self) -> Option<Activity<'_>> {
         Some(Activity { labels: &self.activity_labels, values: &self.activity, kind: ActivityKind::Graded, potentials: None })
+    }
+
+    /// Per hinge: the angle's normalisation (1), the two B-neurons' weighted inputs (2), the two
+    /// muscles' two weighted inputs each (4), the torque (1).
+    fn work(&self) -> Option<Work> {
+        Some(Work { spikes: 0, synaptic_ops: 0, macs: 8 * self.n_joints as u64 })
     }
 }

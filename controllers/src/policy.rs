@@ -47,6 +47,31 @@ pub trait Policy: Send {
     fn activity(&self) -> Option<Activity<'_>> {
         None
     }
+
+    /// What the latest `act` cost in arithmetic (the quantity a neuromorphic or embedded
+    /// processor pays energy for); `None` for controllers that do not count it.
+    fn work(&self) -> Option<Work> {
+        None
+    }
+}
+
+/// The arithmetic of one control step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Work {
+    /// Spikes emitted.
+    pub spikes: u64,
+    /// Synaptic operations: each spike's accumulate into every target it reaches.
+    pub synaptic_ops: u64,
+    /// Multiply-accumulate operations (encoding currents and decoders; a PID's or a network's arithmetic).
+    pub macs: u64,
+}
+
+impl std::ops::AddAssign for Work {
+    fn add_assign(&mut self, other: Work) {
+        self.spikes += other.spikes;
+        self.synaptic_ops += other.synaptic_ops;
+        self.macs += other.macs;
+    }
 }
 
 /// What a circuit's neurons did on the latest step.

@@ -2,7 +2,7 @@
 
 use envs::{Env, EnvError, Info};
 
-use crate::policy::Policy;
+use crate::policy::{Policy, Work};
 
 /// One finished episode.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +15,8 @@ pub struct Episode {
     pub truncation_reason: Option<String>,
     /// The last step's info values (e.g. a tracking task's episode metrics).
     pub final_info: Vec<(&'static str, f64)>,
+    /// The policy's arithmetic summed over the episode, if it counts it ([`Policy::work`]).
+    pub work: Option<Work>,
 }
 
 /// Runs one episode from `reset(Some(seed))`, the policy reset with the same seed.
@@ -31,9 +33,12 @@ pub fn run_episode(
     let mut info = Info::default();
     env.reset(Some(seed), &mut obs, &mut info)?;
     policy.reset(Some(seed));
-    let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None, final_info: Vec::new() };
+    let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None, final_info: Vec::new(), work: None };
     loop {
         policy.act(&obs, &mut action);
+        if let Some(w) = policy.work() {
+            *episode.work.get_or_insert_with(Work::default) += w;
+        }
         let step = env.step(&action, &mut obs, &mut info)?;
         episode.episode_return += step.reward;
         episode.length += 1;

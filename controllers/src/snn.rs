@@ -18,8 +18,10 @@
 //! `pd_neurons` long), I `a, b, α, θ, w` (each `i_neurons` long), then `λ_pd, λ_i`. Leaks and
 //! trace decays are clamped to [0, 0.9999] at use, thresholds to ≥ 1e-3.
 //!
-//! Work per control step ([`SnnController::work`]): spikes, synaptic operations (one per spike
-//! per decoder weight it reaches: 1), and the accumulate operations of the encoding currents.
+//! Work per control step ([`Policy::work`]): spikes; synaptic operations (one per spike per
+//! decoder weight it reaches: 1), what event-driven neuromorphic hardware pays for; and the
+//! dense arithmetic a conventional processor pays for (MACs): encoding currents, decoders, and
+//! every neuron's membrane and trace update on every tick.
 
 use envs::EnvSpec;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -28,7 +30,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::lif::{LifLayer, MAX_LEAK};
-use crate::policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError};
+use crate::policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
 
 /// Options of the `snn` controller (every key optional; unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,17 +91,6 @@ impl SnnConfig {
     pub fn n_parameters(&self) -> usize {
         6 * self.pd_neurons + 5 * self.i_neurons + 2
     }
-}
-
-/// What one control step of a network cost.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Work {
-    /// Spikes emitted.
-    pub spikes: u64,
-    /// Synaptic operations: each spike's accumulate into its decoder trace.
-    pub synaptic_ops: u64,
-    /// Multiply-accumulate operations (encoding currents, decoders, a PID's or an MLP's arithmetic).
-    pub macs: u64,
 }
 
 /// The two-network spiking controller.
@@ -174,11 +165,6 @@ impl SnnController {
         self.config.pd_neurons + self.config.i_neurons
     }
 
-    /// What the latest control step cost.
-    pub fn work(&self) -> Work {
-        self.work
-    }
-
     /// The decoders' traces after the latest step: the PD network's `x` and the integral network's `z`.
     pub fn traces(&self) -> (&[f32], &[f32]) {
         (&self.pd_trace, &self.i_trace)
@@ -238,16 +224,20 @@ impl SnnController {
         let u_i: f32 = iw.iter().zip(&self.i_trace).map(|(w, z)| w * z).sum();
         self.potentials[..np].copy_from_slice(&self.pd.potential);
         self.potentials[np..].copy_from_slice(&self.integral.potential);
-        // Encoding: 2 MACs per PD neuron and 1 per I neuron each step; decoders: one per neuron;
-        // the rate filter: 1.
-        let macs = (3 * np + 2 * ni + 1) as u64;
+        // Per control step: encoding 2 MACs per PD neuron and 1 per I neuron, decoders one per
+        // neuron, the rate filter 1; per neuron tick: the membrane update (2) and the trace (1).
+        let macs = (3 * np + 2 * ni + 1 + 3 * (np + ni) * self.config.ticks_per_step) as u64;
         self.work = Work { spikes, synaptic_ops: spikes, macs };
         (u_pd, u_i)
     }
 }
 
-/// Random initial parameters: encoding gains of either sign, so that the population spans
-/// positive and negative errors; thresholds spread over (0.1, 1); small decoder weights.
+/// Random initial parameters. PD network: encoding gains of either sign, so that the population
+/// spans positive and negative errors and rates; thresholds spread over (0.1, 1); small decoder
+/// weights. Integral network: alternately positive and negative error gains of magnitude
+/// log-uniform in [2, 50] with no bias, so that it is silent at zero error and resolves the
+/// centimetre errors that integral action must remove; its trace barely leaks (λ_i = 0.9999 per
+/// tick).
 fn initial_parameters(config: &SnnConfig) -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.init_seed);
     let (np, ni) = (config.pd_neurons, config.i_neurons);
@@ -264,12 +254,15 @@ fn initial_parameters(config: &SnnConfig) -> Vec<f32> {
     p.extend((0..np).map(|_| rng.random_range(0.0..0.9)));
     p.extend((0..np).map(|_| rng.random_range(0.1..1.0)));
     normal(np, 0.02, &mut p, &mut rng);
-    normal(ni, 4.0, &mut p, &mut rng);
-    normal(ni, 0.2, &mut p, &mut rng);
+    p.extend((0..ni).map(|k| {
+        let magnitude = (rng.random_range(2f32.ln()..50f32.ln())).exp();
+        if k % 2 == 0 { magnitude } else { -magnitude }
+    }));
+    p.extend((0..ni).map(|_| 0.0));
     p.extend((0..ni).map(|_| rng.random_range(0.0..0.9)));
     p.extend((0..ni).map(|_| rng.random_range(0.1..1.0)));
     normal(ni, 0.02, &mut p, &mut rng);
-    p.extend([0.8, 0.999]);
+    p.extend([0.8, MAX_LEAK]);
     p
 }
 
@@ -328,6 +321,10 @@ impl Policy for SnnController {
     fn activity(&self) -> Option<Activity<'_>> {
         Some(Activity { labels: &self.labels, values: &self.spiked, kind: ActivityKind::Spikes, potentials: Some(&self.potentials) })
     }
+
+    fn work(&self) -> Option<Work> {
+        Some(self.work)
+    }
 }
 
 #[cfg(test)]
@@ -366,7 +363,7 @@ mod tests {
         let expected = 1.0 + 2.0 * (0.025 * 0.9999 + 0.025);
         assert!((snn.step_output_for_test() - expected).abs() < 1e-5);
         assert_eq!(u[0], 1.0, "clamped to the action range");
-        assert_eq!(snn.work().spikes, 4);
+        assert_eq!(snn.work().unwrap().spikes, 4);
         // e = 0.2: PD current 0.4 < 0.5 → silent; I current 2 fires.
         snn.act(&[1.0, 1.2, 0.0, 0.0], &mut u);
         let activity = snn.activity().unwrap();
