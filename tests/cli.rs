@@ -143,3 +143,18 @@ fn view_explains_what_it_needs() {
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/run: not a run directory of `nerve train`"), "{err}");
 }
+
+#[test]
+fn eval_reports_tracking_metrics_and_work_per_step_on_the_blimp() {
+    let (code, out, err) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "pid", "--episodes", "2", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["work_per_step"]["macs"], 5.0);
+    for key in ["rmse", "overshoot", "rise_time", "settling_time", "steady_state_error"] {
+        assert!(v["metrics"][key]["mean"].as_f64().unwrap().is_finite(), "{key}: {out}");
+    }
+    assert!(v["metrics"]["rmse"]["mean"].as_f64().unwrap() < 0.5);
+    let (code, out, _) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "snn", "--episodes", "1"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("rmse:") && out.contains("work per control step:") && out.contains("spikes"), "{out}");
+}

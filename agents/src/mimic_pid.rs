@@ -97,7 +97,7 @@ impl MimicPidConfig {
 
 /// One recorded flight: the SNN's inputs and the teacher's terms at every step, and the traces to plot.
 #[derive(Debug, Clone, Default)]
-struct Recording {
+pub struct Recording {
     /// The env seed the flight was flown on.
     seed: u64,
     error: Vec<f32>,
@@ -110,8 +110,8 @@ struct Recording {
 
 pub const COLUMNS: &[&str] = &["generation", "stage", "env_steps", "wall_time_s", "train_mse", "held_out_mse", "sigma", "eval_return"];
 
-/// Records `count` PID flights on `env` from seeds `seeds::mix(seed, [7, k])`.
-fn record(env: &mut dyn Env, teacher: &PidControllerConfig, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
+/// Records `count` PID flights on `env` from seeds `seeds::mix(seed, [7, k])`, k from `first`.
+pub fn record(env: &mut dyn Env, teacher: &PidControllerConfig, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
     let spec = env.spec().clone();
     let mut pid = PidController::new("pid", &spec, teacher)?;
     let find = |key: &str| spec.observation_names.iter().position(|n| n == key);
@@ -146,14 +146,15 @@ fn record(env: &mut dyn Env, teacher: &PidControllerConfig, seed: u64, first: us
     Ok(out)
 }
 
+/// Which network a fit stage evolves, against which of the teacher's terms.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Stage {
+pub enum Stage {
     Pd,
     Integral,
 }
 
 /// Mean squared error of the stage's network against the teacher's term over `recordings`.
-fn mimic_mse(snn: &mut SnnController, params: &[f32], recordings: &[Recording], stage: Stage) -> Result<f64, AgentError> {
+pub fn mimic_mse(snn: &mut SnnController, params: &[f32], recordings: &[Recording], stage: Stage) -> Result<f64, AgentError> {
     snn.set_parameters(params)?;
     let (mut sum, mut count) = (0.0, 0usize);
     for rec in recordings {
@@ -169,6 +170,14 @@ fn mimic_mse(snn: &mut SnnController, params: &[f32], recordings: &[Recording], 
         count += rec.error.len();
     }
     Ok(sum / count.max(1) as f64)
+}
+
+/// Each candidate parameter vector's [`mimic_mse`], in parallel on `pool` (one network clone per
+/// rayon task), in candidate order.
+pub fn score_population(pool: &rayon::ThreadPool, template: &SnnController, candidates: &[Vec<f32>], recordings: &[Recording], stage: Stage) -> Result<Vec<f64>, AgentError> {
+    let losses: Vec<Result<f64, AgentError>> =
+        pool.install(|| candidates.par_iter().map_init(|| template.clone(), |snn, p| mimic_mse(snn, p, recordings, stage)).collect());
+    losses.into_iter().collect()
 }
 
 /// The least-squares decoder weights of the stage's network for its current encoding: the traces
@@ -290,9 +299,7 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
                     full
                 })
                 .collect();
-            let losses: Vec<Result<f64, AgentError>> =
-                pool.install(|| candidates.par_iter().map_init(|| template.clone(), |snn, p| mimic_mse(snn, p, &train_recs, stage)).collect());
-            let losses: Vec<f64> = losses.into_iter().collect::<Result<_, _>>()?;
+            let losses = score_population(&pool, &template, &candidates, &train_recs, stage)?;
             es.tell(&zs, &losses);
             env_steps += steps_per_pass * es.lambda() as u64;
             for (&i, &v) in idx.iter().zip(&es.mean) {
