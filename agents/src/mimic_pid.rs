@@ -6,8 +6,9 @@
 //!    rate `d`) and the teacher's terms: `K_p e + K_d D` (clamped to the action range) and `I`.
 //! 2. **Fit the PD-like network** to the teacher's P + D term, then **the integral-like network**
 //!    to its I term, each with separable CMA-ES (`sep_cmaes`) minimising the mean squared error
-//!    over the `flights` training recordings, the population scored in parallel. The held-out
-//!    recordings' error is logged every generation (`metrics.csv`) and never used for selection.
+//!    over the `flights` training recordings, the population scored in parallel; each stage ends
+//!    with the best mean it saw on the training recordings. The held-out recordings' error is
+//!    logged every generation (`metrics.csv`) and never used for selection.
 //! 3. **Fly** the evolved SNN closed loop on the env's own evaluation seeds.
 //!
 //! The budget (`--steps`) counts SNN control steps simulated on recordings (each candidate's
@@ -280,8 +281,13 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
         }
         let idx = stage_indices(np, ni, stage);
         let x0: Vec<f64> = idx.iter().map(|&i| params[i] as f64).collect();
-        let scales: Vec<f64> = x0.iter().map(|x| x.abs().max(0.05)).collect();
+        // Each parameter's initial spread is relative to its size; a trace decay's to its distance
+        // from 1 (0.9999 and 0.95 are decoders of 125 s and 0.25 s).
+        let decays = [6 * np + 5 * ni, 6 * np + 5 * ni + 1];
+        let scales: Vec<f64> = idx.iter().zip(&x0).map(|(i, x)| if decays.contains(i) { (1.0 - x).max(1e-4) } else { x.abs().max(0.05) }).collect();
         let mut es = SepCmaes::new(x0, cfg.sigma0, &scales, cfg.population_size);
+        // The stage keeps the best mean it has seen (by training error), starting from where it starts.
+        let mut best = (mimic_mse(&mut template.clone(), &params, &train_recs, stage)?, params.clone());
         let mut train_curve = Vec::new();
         let mut held_curve = Vec::new();
         let stage_start = env_steps;
@@ -308,6 +314,9 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
             let mut snn = template.clone();
             let train_mse = mimic_mse(&mut snn, &params, &train_recs, stage)?;
             let held_mse = mimic_mse(&mut snn, &params, &held_out, stage)?;
+            if train_mse < best.0 {
+                best = (train_mse, params.clone());
+            }
             generation += 1;
             stage_gen += 1;
             train_curve.push((env_steps as f64, train_mse));
@@ -316,6 +325,7 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
             metrics.write(&[generation as f64, stage as u64 as f64, env_steps as f64, wall, train_mse, held_mse, es.sigma, f64::NAN])?;
             on_progress(&Progress { iteration: generation, env_steps, recent_return: -held_mse, eval_return: None });
         }
+        params = best.1;
         save_policy(&ctx.dir.join("policy.safetensors"), &header, &params, &[])?;
         curves.push((stage, train_curve, held_curve));
     }

@@ -29,6 +29,9 @@ pub struct RenderState {
     /// Simulated time (s).
     pub time: f64,
     pub bodies: Vec<RenderBody>,
+    /// Height of the floor (m, world z) for bodies that fly above one; `None`: a viewer puts its
+    /// ground just below the lowest body (a swimmer's fluid bed).
+    pub floor: Option<f32>,
 }
 
 impl RenderState {

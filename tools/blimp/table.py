@@ -15,6 +15,7 @@ env config). Cells are mean ± sample std over the episodes.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -95,6 +96,14 @@ def main():
     pid = results[("nominal", "PID (teacher)")]["metrics"]["rmse"]["mean"]
     full = results[("nominal", "SNN, PD + integral networks (evolved)")]["metrics"]
     pd_only = results[("nominal", "SNN, PD network only (evolved)")]["metrics"]
+    figures = os.path.join(os.path.dirname(args.out), "blimp")
+    os.makedirs(figures, exist_ok=True)
+    copied = []
+    for run_dir, name, target in [(snn, "flight.png", "snn-flight.png"), (snn, "mimic_error.png", "snn-mimic-error.png"),
+                                  (snn_pd, "mimic_error.png", "snn-pd-mimic-error.png"), (ppo, "learning_curve.png", "mlp-ppo-learning-curve.png")]:
+        shutil.copyfile(os.path.join(run_dir, name), os.path.join(figures, target))
+        copied.append(os.path.join(figures, target))
+    lines += ["## Figures", ""] + [f"- `{c}`" for c in copied] + [""]
     lines += [
         "## Checks",
         "",

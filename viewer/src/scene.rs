@@ -111,6 +111,8 @@ pub fn centre(state: &RenderState) -> Vec3 {
 pub fn body_color(body: &RenderBody, index: usize, count: usize) -> Color {
     match body.name.as_str() {
         "head" => Color::srgb(1.0, 0.85, 0.2),
+        // A tracking task's target (the blimp's reference altitude): green, unlike any body.
+        "reference" => Color::srgb(0.2, 0.9, 0.4),
         _ => {
             // Warm colours, yellow-orange at the head to red at the tail: they stand out from
             // the blue fluid (the viewer's test tells body from background by red over blue).
@@ -145,8 +147,10 @@ pub fn spawn_scene(world: &mut World, target: RenderTarget) -> Entity {
     let extent = state.bodies.iter().map(|b| (to_bevy(b.position) - c).length() + shape_size(b.shape)).fold(0.05_f32, f32::max);
     let lowest = state.bodies.iter().map(|b| to_bevy(b.position).y - shape_size(b.shape)).fold(f32::INFINITY, f32::min);
     let grid = 10f32.powf((extent / 3.0).log10().floor());
-    // The ground sits a little below the lowest body (the swimmer floats just above it).
-    let scale = SceneScale { extent, ground_y: lowest - 0.05 * extent, grid };
+    // The ground is the env's floor if it has one (a blimp flies above it); else a little below
+    // the lowest body (the swimmer floats just above it).
+    let ground_y = state.floor.unwrap_or(lowest - 0.05 * extent);
+    let scale = SceneScale { extent, ground_y, grid };
     world.insert_resource(scale);
     world.insert_resource(ClearColor(SKY));
     world.insert_resource(GlobalAmbientLight { color: Color::WHITE, brightness: 400.0, ..default() });
@@ -169,7 +173,11 @@ pub fn spawn_scene(world: &mut World, target: RenderTarget) -> Entity {
         Transform::from_xyz(0.3, 1.0, 0.4).looking_at(Vec3::ZERO, Vec3::Y),
     ));
 
-    let orbit = OrbitCamera { target: c, pan: Vec3::ZERO, yaw: 0.5, pitch: 0.9, distance: 3.2 * extent, follow: true };
+    // Looking down on a swimmer shows its shape; a flying body is seen nearly side-on, so that its
+    // height above the floor (and against its reference) reads at a glance.
+    let pitch = if state.floor.is_some() { 0.3 } else { 0.9 };
+    let distance = if state.floor.is_some() { 5.0 * extent } else { 3.2 * extent };
+    let orbit = OrbitCamera { target: c, pan: Vec3::ZERO, yaw: 0.5, pitch, distance, follow: true };
     let camera = world.spawn((Camera3d::default(), target, orbit.transform(), orbit)).id();
     spawn_hud(world, camera, &id, n_actions, circuit);
     camera

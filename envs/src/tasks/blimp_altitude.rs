@@ -372,7 +372,20 @@ impl Env for BlimpAltitudeEnv {
             position: self.body.gondola_centre(),
             rotation: s.rotation,
         };
-        RenderState { time: self.body.time(), bodies: vec![envelope, gondola] }
+        // The reference altitude as a thin translucent-looking plate beside the blimp: what the
+        // controller is tracking, visible in the viewer.
+        let e = &self.episode;
+        let target = e.reference.values.get(e.k).copied().unwrap_or(f64::NAN) as f32;
+        let mut bodies = vec![envelope, gondola];
+        if target.is_finite() {
+            bodies.push(RenderBody {
+                name: "reference".into(),
+                shape: Shape::Cuboid { half_extents: [0.15, 0.15, 0.005] },
+                position: [s.position[0], s.position[1] + 0.8, target],
+                rotation: [0.0, 0.0, 0.0, 1.0],
+            });
+        }
+        RenderState { time: self.body.time(), bodies, floor: Some(self.config.floor as f32) }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {

@@ -223,7 +223,7 @@ impl Env for SwimmerEnv {
                 rotation: RenderState::yaw_quaternion(link.yaw),
             })
             .collect();
-        RenderState { time: self.body.time(), bodies }
+        RenderState { time: self.body.time(), bodies, floor: None }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
