@@ -132,11 +132,14 @@ fn the_disturbed_task_has_gusts_and_takes_on_ballast_at_30_s() {
 }
 
 #[test]
-fn the_gondola_is_drawn_below_the_envelope() {
+fn the_gondola_is_drawn_below_the_envelope_and_the_reference_beside_them() {
     let mut env = make("BlimpAltitude-v0").unwrap();
-    env.reset_vec(Some(0)).unwrap();
+    let (obs, _) = env.reset_vec(Some(0)).unwrap();
     let state = env.render_state();
-    let [envelope, gondola] = &state.bodies[..] else { panic!("two bodies") };
+    let [envelope, gondola, reference] = &state.bodies[..] else { panic!("envelope, gondola and reference: {state:?}") };
+    assert_eq!(reference.name, "reference");
+    assert_eq!(reference.position[2], obs[1], "the plate is at the reference altitude");
+    assert_eq!(state.floor, Some(0.0));
     assert!(matches!(envelope.shape, Shape::Ellipsoid { radii } if radii == [0.5, 0.3, 0.3]));
     assert!(matches!(gondola.shape, Shape::Cuboid { .. }));
     assert!((envelope.position[2] - gondola.position[2] - 0.35).abs() < 1e-5, "{state:?}");
