@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`altimeter`] | an altitude sensor at the control rate: latency, noise, dropouts |
 //! | [`blimp`] | a small indoor blimp: envelope and gondola, net lift, drag, a lagged thruster |
+//! | [`motor`] | electric drives with gym-electric-motor's models: DC motors, PMSM, converters, loads |
 //! | [`fluid`] | MuJoCo's inertia-box fluid model (quadratic drag on a box) |
 //! | [`soft_limit`] | MuJoCo's soft joint limit (solref/solimp impedance) |
 //! | [`swimmer`] | dm_control's N-link swimmer as a Rapier multibody |
@@ -15,6 +16,7 @@
 pub mod altimeter;
 pub mod blimp;
 pub mod fluid;
+pub mod motor;
 pub mod soft_limit;
 pub mod swimmer;
 

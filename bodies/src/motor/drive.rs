@@ -1,0 +1,210 @@
+//! A DC drive: motor, converter(s), ideal supply and load, advanced one control period at a time.
+//!
+//! Each period τ the converter's output is computed from the action and the currents at the
+//! period's start, times the supply voltage, and held (GEM's zero-order hold); the state
+//! `[ω, currents]` is then integrated over τ by classical RK4 in `substeps` equal steps. A
+//! finite converter's dead time splits the period at `interlocking_time` ([`Converter::plan`]).
+//! The externally excited motor has one converter per winding (GEM's `ContMultiConverter`), so
+//! its action has two entries.
+
+use serde::{Deserialize, Serialize};
+
+use super::converter::{Applied, Converter, ConverterAction};
+use super::dc::{self, DcKind, DcMotorParams, DcRatings};
+use super::load::Load;
+use crate::error::positive;
+use crate::BodyError;
+
+/// Everything that defines a DC drive.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DcDriveParams {
+    pub kind: DcKind,
+    pub motor: DcMotorParams,
+    pub nominal: DcRatings,
+    pub limits: DcRatings,
+    pub load: Load,
+    pub converter: Converter,
+    /// Supply voltage (V).
+    pub u_sup: f64,
+    /// Control period τ (s).
+    pub tau: f64,
+    /// RK4 steps per period.
+    pub substeps: usize,
+}
+
+impl DcDriveParams {
+    /// GEM's defaults for `kind` with `converter`: 60 V supply, τ = 1e-4 s (1e-5 s for finite
+    /// converters, as GEM's finite envs), the default polynomial load.
+    pub fn gem(kind: DcKind, converter: Converter) -> Self {
+        Self {
+            kind,
+            motor: DcMotorParams::gem(kind),
+            nominal: DcRatings::GEM_NOMINAL,
+            limits: DcRatings::GEM_LIMITS,
+            load: Load::GEM_DEFAULT,
+            converter,
+            u_sup: 60.0,
+            tau: if converter.finite { 1e-5 } else { 1e-4 },
+            substeps: 1,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), BodyError> {
+        self.motor.validate(self.kind)?;
+        self.nominal.validate("nominal")?;
+        self.limits.validate("limits")?;
+        self.load.validate()?;
+        positive("u_sup", self.u_sup)?;
+        positive("tau", self.tau)?;
+        if self.substeps == 0 {
+            return Err(BodyError::new("substeps", 0, "an integer ≥ 1"));
+        }
+        if self.converter.kind.outputs() != 1 {
+            return Err(BodyError::new("converter", format!("{:?}", self.converter.kind), "a DC converter (one-, two- or four-quadrant) for a DC motor"));
+        }
+        self.converter.validate(self.tau)
+    }
+}
+
+/// A DC drive's state and parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DcDrive {
+    params: DcDriveParams,
+    omega: f64,
+    currents: [f64; 2],
+    /// Voltages applied over the latest period (V), as GEM reports them (the period's start value).
+    voltages: [f64; 2],
+    torque: f64,
+    time: f64,
+    previous: [Option<Applied>; 2],
+}
+
+impl DcDrive {
+    pub fn new(params: DcDriveParams) -> Result<Self, BodyError> {
+        params.validate()?;
+        let omega = match params.load {
+            Load::ConstantSpeed { omega } => omega,
+            Load::Polynomial { .. } => 0.0,
+        };
+        Ok(Self { params, omega, currents: [0.0; 2], voltages: [0.0; 2], torque: 0.0, time: 0.0, previous: [None; 2] })
+    }
+
+    pub fn params(&self) -> &DcDriveParams {
+        &self.params
+    }
+
+    /// Number of converter channels (voltages): 2 for the externally excited motor, else 1.
+    pub fn channels(&self) -> usize {
+        self.params.kind.voltages().len()
+    }
+
+    /// Puts the drive at speed `omega` (rad/s; a constant-speed load keeps its own) with
+    /// `currents` (A), time 0, nothing applied yet.
+    pub fn reset(&mut self, omega: f64, currents: [f64; 2]) {
+        self.omega = match self.params.load {
+            Load::ConstantSpeed { omega } => omega,
+            Load::Polynomial { .. } => omega,
+        };
+        self.currents = if self.params.kind.currents().len() == 1 { [currents[0], 0.0] } else { currents };
+        self.voltages = [0.0; 2];
+        self.torque = dc::torque(self.params.kind, &self.params.motor, self.currents);
+        self.time = 0.0;
+        self.previous = [None; 2];
+    }
+
+    pub fn omega(&self) -> f64 {
+        self.omega
+    }
+
+    /// Currents (A), GEM's order ([`DcKind::currents`]); a one-current motor's second entry is 0.
+    pub fn currents(&self) -> [f64; 2] {
+        self.currents
+    }
+
+    /// Voltages (V) applied over the latest period, GEM's order ([`DcKind::voltages`]).
+    pub fn voltages(&self) -> [f64; 2] {
+        self.voltages
+    }
+
+    pub fn torque(&self) -> f64 {
+        self.torque
+    }
+
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Electrical power drawn from the supply over the latest period (W), at the period's start currents.
+    pub fn input_power(&self) -> f64 {
+        let i_in = dc::input_currents(self.params.kind, self.currents);
+        (0..self.channels()).map(|k| self.voltages[k] * i_in[k]).sum()
+    }
+
+    /// Advances one period with one action per channel. On error nothing changes.
+    pub fn step(&mut self, actions: &[ConverterAction]) -> Result<(), BodyError> {
+        let n = self.channels();
+        if actions.len() != n {
+            return Err(BodyError::new("action", format!("{} entries", actions.len()), format!("{n} for a {:?} motor", self.params.kind)));
+        }
+        let conv = self.params.converter;
+        let mut applied = [Applied::Duty([0.0; 3]); 2];
+        for k in 0..n {
+            applied[k] = conv.apply(actions[k])?;
+        }
+        let tau = self.params.tau;
+        let plans: Vec<[(f64, Applied); 2]> = (0..n).map(|k| conv.plan(self.previous[k], applied[k], tau)).collect();
+        // A dead time splits every channel at the same instant (at most one split per period).
+        let split = plans.iter().map(|p| p[0].0).fold(1.0_f64, f64::min);
+        let segments: &[(f64, usize)] = if split < 1.0 { &[(0.0, 0), (0.0, 1)] } else { &[(0.0, 0)] };
+        let mut first_voltages = None;
+        for &(_, seg) in segments {
+            let fraction = if segments.len() == 1 { 1.0 } else if seg == 0 { split } else { 1.0 - split };
+            let i_in = dc::input_currents(self.params.kind, self.currents);
+            let mut u = [0.0; 2];
+            for k in 0..n {
+                let a = if seg == 0 && plans[k][0].0 < 1.0 { plans[k][0].1 } else { applied[k] };
+                let mut out = [0.0];
+                conv.output(a, &i_in[k..k + 1], tau, &mut out);
+                u[k] = out[0] * self.params.u_sup;
+            }
+            first_voltages.get_or_insert(u);
+            self.integrate(u, fraction * tau);
+        }
+        self.voltages = first_voltages.unwrap_or([0.0; 2]);
+        for k in 0..n {
+            self.previous[k] = Some(applied[k]);
+        }
+        self.time += tau;
+        Ok(())
+    }
+
+    /// RK4 over `dt` seconds with voltages `u` held.
+    fn integrate(&mut self, u: [f64; 2], dt: f64) {
+        let p = self.params;
+        let j_total = p.motor.j_rotor + p.load.inertia();
+        let f = |y: [f64; 3]| -> [f64; 3] {
+            let currents = [y[1], y[2]];
+            let torque = dc::torque(p.kind, &p.motor, currents);
+            let [di1, di2] = dc::current_derivatives(p.kind, &p.motor, currents, u, y[0]);
+            [p.load.acceleration(y[0], torque, j_total), di1, di2]
+        };
+        let h = dt / p.substeps as f64;
+        let mut y = [self.omega, self.currents[0], self.currents[1]];
+        for _ in 0..p.substeps {
+            let k1 = f(y);
+            let k2 = f(add(y, k1, h / 2.0));
+            let k3 = f(add(y, k2, h / 2.0));
+            let k4 = f(add(y, k3, h));
+            for i in 0..3 {
+                y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+            }
+        }
+        self.omega = y[0];
+        self.currents = [y[1], y[2]];
+        self.torque = dc::torque(p.kind, &p.motor, self.currents);
+    }
+}
+
+fn add(y: [f64; 3], k: [f64; 3], h: f64) -> [f64; 3] {
+    [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2]]
+}

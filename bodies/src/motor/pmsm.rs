@@ -1,0 +1,115 @@
+//! The permanent-magnet synchronous motor in the rotor's dq frame, with GEM's equations and
+//! defaults (`permanent_magnet_synchronous_motor.py`, `synchronous_motor.py`).
+//!
+//! With mechanical speed ω (rad/s), pole pairs p and electrical angle ε:
+//!
+//! * `di_sd/dt = (−r_s i_sd + l_q p ω i_sq + u_sd)/l_d`
+//! * `di_sq/dt = (−ψ_p p ω − r_s i_sq − l_d p ω i_sd + u_sq)/l_q`
+//! * `dε/dt = p ω`
+//! * `T = 1.5 p (ψ_p + (l_d − l_q) i_sd) i_sq`
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::positive;
+use crate::BodyError;
+
+/// PMSM parameters; defaults are GEM's (DOI 10.1109/TPEL.2020.3006779).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PmsmParams {
+    /// Pole pairs.
+    pub p: f64,
+    /// d- and q-axis inductances (H).
+    pub l_d: f64,
+    pub l_q: f64,
+    /// Rotor inertia (kg·m²).
+    pub j_rotor: f64,
+    /// Stator resistance (Ω).
+    pub r_s: f64,
+    /// Permanent-magnet flux linkage (Wb).
+    pub psi_p: f64,
+}
+
+impl Default for PmsmParams {
+    fn default() -> Self {
+        Self { p: 3.0, l_d: 0.37e-3, l_q: 1.2e-3, j_rotor: 0.03883, r_s: 18e-3, psi_p: 66e-3 }
+    }
+}
+
+impl PmsmParams {
+    pub fn validate(&self) -> Result<(), BodyError> {
+        positive("p", self.p)?;
+        positive("l_d", self.l_d)?;
+        positive("l_q", self.l_q)?;
+        positive("j_rotor", self.j_rotor)?;
+        positive("r_s", self.r_s)?;
+        positive("psi_p", self.psi_p)
+    }
+
+    /// `d[i_sd, i_sq, ε]/dt` at currents `i_dq` (A), voltages `u_dq` (V), speed `omega` (rad/s).
+    pub fn derivatives(&self, i_dq: [f64; 2], u_dq: [f64; 2], omega: f64) -> [f64; 3] {
+        let w = self.p * omega;
+        let [i_d, i_q] = i_dq;
+        [
+            (-self.r_s * i_d + self.l_q * w * i_q + u_dq[0]) / self.l_d,
+            (-self.psi_p * w - self.r_s * i_q - self.l_d * w * i_d + u_dq[1]) / self.l_q,
+            w,
+        ]
+    }
+
+    /// Torque (N·m).
+    pub fn torque(&self, i_dq: [f64; 2]) -> f64 {
+        1.5 * self.p * (self.psi_p + (self.l_d - self.l_q) * i_dq[0]) * i_dq[1]
+    }
+
+    /// GEM's torque limit: the torque at the maximum-torque-per-ampere point of current
+    /// magnitude `i_n` (A) (160.61 N·m for the defaults at 240 A); `torque([0, i_n])` when l_d = l_q.
+    pub fn mtpa_torque(&self, i_n: f64) -> f64 {
+        if self.l_d == self.l_q {
+            return self.torque([0.0, i_n]);
+        }
+        let p_ = self.psi_p / (2.0 * (self.l_d - self.l_q));
+        let q_ = -i_n * i_n / 2.0;
+        let i_d = -p_ / 2.0 - ((p_ / 2.0).powi(2) - q_).sqrt();
+        let i_q = (i_n * i_n - i_d * i_d).sqrt();
+        self.torque([i_d, i_q])
+    }
+}
+
+/// PMSM ratings (rad/s, N·m, A, V): GEM's `i` and `u` are the phase current and voltage
+/// amplitudes; the phase voltage limit is half the supply's `u`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PmsmRatings {
+    pub omega: f64,
+    pub torque: f64,
+    pub i: f64,
+    pub u: f64,
+}
+
+impl PmsmRatings {
+    /// GEM's limits for the default motor: 4000 rpm, the MTPA torque at the nominal 240 A,
+    /// 400 A, 150 V (half of 300 V).
+    pub fn gem_limits(params: &PmsmParams) -> Self {
+        Self { omega: 4e3 * std::f64::consts::PI / 30.0, torque: params.mtpa_torque(240.0), i: 400.0, u: 150.0 }
+    }
+
+    /// GEM's nominal values: 3000 rpm, the same torque, 240 A, 150 V.
+    pub fn gem_nominal(params: &PmsmParams) -> Self {
+        Self { omega: 3e3 * std::f64::consts::PI / 30.0, torque: params.mtpa_torque(240.0), i: 240.0, u: 150.0 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gem_torque_limit_is_the_mtpa_torque_at_nominal_current() {
+        let p = PmsmParams::default();
+        assert!((p.mtpa_torque(240.0) - 160.61).abs() < 0.01, "{}", p.mtpa_torque(240.0));
+        // MTPA: no other split of 240 A gives more torque.
+        let best = (0..2000).map(|k| -240.0 * k as f64 / 2000.0).map(|i_d: f64| p.torque([i_d, (240.0f64 * 240.0 - i_d * i_d).sqrt()])).fold(0.0, f64::max);
+        assert!((best - p.mtpa_torque(240.0)).abs() < 0.01);
+    }
+}
