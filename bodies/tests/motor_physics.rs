@@ -124,3 +124,37 @@ fn bad_input_is_named_and_changes_nothing() {
     let err = serde_json::from_str::<DcMotorParams>(r#"{"r_a":1,"l_a":1,"r_e":1,"l_e":1,"l_e_prime":1,"psi_e":1,"j_rotor":1,"r_x":1}"#).unwrap_err().to_string();
     assert!(err.contains("r_x"), "{err}");
 }
+
+/// The PMSM at a held speed under a B6 bridge: in steady state (with the dq voltage held over
+/// each short period) the currents satisfy the dq equations with di/dt = 0, and the reported phase
+/// currents are the dq currents transformed at the period's start angle.
+#[test]
+fn pmsm_at_held_speed_reaches_the_dq_steady_state() {
+    use bodies::motor::drive::{PmsmDrive, PmsmDriveParams};
+    use bodies::motor::transforms::{abc_to_dq, dq_to_abc};
+    let params = PmsmDriveParams { load: Load::ConstantSpeed { omega: 0.0 }, ..PmsmDriveParams::gem(Converter::continuous(ConverterKind::B6Bridge)) };
+    let mut d = PmsmDrive::new(params).unwrap();
+    // Locked rotor: a fixed abc action is a fixed dq voltage; the currents settle at u/r_s per axis.
+    let action = dq_to_abc([0.0, 0.01], 0.0);
+    for _ in 0..20_000 {
+        d.step(ConverterAction::Duty(&action)).unwrap();
+    }
+    let u_dq = d.u_dq();
+    let r_s = params.motor.r_s;
+    assert!((d.i_dq()[0] - u_dq[0] / r_s).abs() < 1e-6 * (u_dq[1] / r_s).abs() && (d.i_dq()[1] - u_dq[1] / r_s).abs() < 1e-6 * (u_dq[1] / r_s).abs(), "i_dq {:?}, u_dq/r {:?}", d.i_dq(), u_dq.map(|u| u / r_s));
+    // The bridge's legs give ±u_sup/2 around the midpoint: the abc duty 0.01·(0, √3/2, −√3/2) is
+    // u_abc = 150·that, whose dq at ε = 0 is (0, 1.5) V.
+    assert!((u_dq[1] - 1.5).abs() < 1e-9 && u_dq[0].abs() < 1e-9, "{u_dq:?}");
+    let back = abc_to_dq(d.i_abc(), d.epsilon());
+    assert!((back[0] - d.i_dq()[0]).abs() < 1e-9 && (back[1] - d.i_dq()[1]).abs() < 1e-9);
+    assert!((d.torque() - 1.5 * 3.0 * (0.066 + (0.37e-3 - 1.2e-3) * d.i_dq()[0]) * d.i_dq()[1]).abs() < 1e-9);
+    // Spinning: ε advances by p·ω·τ per period and is reported wrapped.
+    let spinning = PmsmDriveParams { load: Load::ConstantSpeed { omega: 100.0 }, ..params };
+    let mut s = PmsmDrive::new(spinning).unwrap();
+    for _ in 0..100 {
+        s.step(ConverterAction::Duty(&[0.0; 3])).unwrap();
+    }
+    let expected = (3.0 * 100.0 * 100.0 * 1e-4_f64 + std::f64::consts::PI).rem_euclid(std::f64::consts::TAU) - std::f64::consts::PI;
+    assert!((s.epsilon() - expected).abs() < 1e-9, "{} vs {expected}", s.epsilon());
+    assert!(PmsmDrive::new(PmsmDriveParams { converter: Converter::continuous(ConverterKind::FourQuadrant), ..params }).unwrap_err().to_string().contains("B6"));
+}

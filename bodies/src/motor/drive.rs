@@ -208,3 +208,187 @@ impl DcDrive {
 fn add(y: [f64; 3], k: [f64; 3], h: f64) -> [f64; 3] {
     [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2]]
 }
+
+/// Everything that defines a PMSM drive (B6 bridge, ideal supply, load).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PmsmDriveParams {
+    pub motor: super::pmsm::PmsmParams,
+    pub nominal: super::pmsm::PmsmRatings,
+    pub limits: super::pmsm::PmsmRatings,
+    pub load: Load,
+    pub converter: Converter,
+    /// Supply (DC link) voltage (V).
+    pub u_sup: f64,
+    pub tau: f64,
+    pub substeps: usize,
+}
+
+impl PmsmDriveParams {
+    /// GEM's defaults: the default PMSM on a B6 bridge at 300 V, τ = 1e-4 s (1e-5 s finite).
+    pub fn gem(converter: Converter) -> Self {
+        let motor = super::pmsm::PmsmParams::default();
+        Self {
+            motor,
+            nominal: super::pmsm::PmsmRatings::gem_nominal(&motor),
+            limits: super::pmsm::PmsmRatings::gem_limits(&motor),
+            load: Load::GEM_DEFAULT,
+            converter,
+            u_sup: 300.0,
+            tau: if converter.finite { 1e-5 } else { 1e-4 },
+            substeps: 1,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), BodyError> {
+        self.motor.validate()?;
+        for r in [self.nominal, self.limits] {
+            for v in [r.omega, r.torque, r.i, r.u] {
+                positive("ratings", v)?;
+            }
+        }
+        self.load.validate()?;
+        positive("u_sup", self.u_sup)?;
+        positive("tau", self.tau)?;
+        if self.substeps == 0 {
+            return Err(BodyError::new("substeps", 0, "an integer ≥ 1"));
+        }
+        if self.converter.kind != super::converter::ConverterKind::B6Bridge {
+            return Err(BodyError::new("converter", format!("{:?}", self.converter.kind), "the B6 bridge for a three-phase motor"));
+        }
+        self.converter.validate(self.tau)
+    }
+}
+
+/// A PMSM drive, stepped as GEM's `SynchronousMotorSystem` (abc control space): each period the
+/// phase currents at the start angle ε₀ feed the bridge, its phase voltages are transformed to
+/// dq at ε₀ and held in the rotor frame while `[ω, i_sd, i_sq, ε]` is integrated by RK4; the
+/// reported phase currents use ε₀ too, and ε is reported wrapped to (−π, π].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PmsmDrive {
+    params: PmsmDriveParams,
+    omega: f64,
+    i_dq: [f64; 2],
+    /// Electrical angle, unwrapped (rad).
+    epsilon: f64,
+    u_abc: [f64; 3],
+    u_dq: [f64; 2],
+    i_abc: [f64; 3],
+    torque: f64,
+    time: f64,
+    previous: Option<Applied>,
+}
+
+impl PmsmDrive {
+    pub fn new(params: PmsmDriveParams) -> Result<Self, BodyError> {
+        params.validate()?;
+        let mut d = Self { params, omega: 0.0, i_dq: [0.0; 2], epsilon: 0.0, u_abc: [0.0; 3], u_dq: [0.0; 2], i_abc: [0.0; 3], torque: 0.0, time: 0.0, previous: None };
+        d.reset(0.0, [0.0; 2], 0.0);
+        Ok(d)
+    }
+
+    pub fn params(&self) -> &PmsmDriveParams {
+        &self.params
+    }
+
+    /// Puts the drive at `omega` (a constant-speed load keeps its own), dq currents and angle.
+    pub fn reset(&mut self, omega: f64, i_dq: [f64; 2], epsilon: f64) {
+        self.omega = match self.params.load {
+            Load::ConstantSpeed { omega } => omega,
+            Load::Polynomial { .. } => omega,
+        };
+        self.i_dq = i_dq;
+        self.epsilon = epsilon;
+        self.u_abc = [0.0; 3];
+        self.u_dq = [0.0; 2];
+        self.i_abc = super::transforms::dq_to_abc(i_dq, epsilon);
+        self.torque = self.params.motor.torque(i_dq);
+        self.time = 0.0;
+        self.previous = None;
+    }
+
+    pub fn omega(&self) -> f64 {
+        self.omega
+    }
+    pub fn i_dq(&self) -> [f64; 2] {
+        self.i_dq
+    }
+    pub fn i_abc(&self) -> [f64; 3] {
+        self.i_abc
+    }
+    pub fn u_abc(&self) -> [f64; 3] {
+        self.u_abc
+    }
+    pub fn u_dq(&self) -> [f64; 2] {
+        self.u_dq
+    }
+    pub fn torque(&self) -> f64 {
+        self.torque
+    }
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Electrical angle wrapped to (−π, π] (rad), as GEM reports it.
+    pub fn epsilon(&self) -> f64 {
+        let tau = std::f64::consts::TAU;
+        let e = self.epsilon.rem_euclid(tau);
+        if e > std::f64::consts::PI { e - tau } else { e }
+    }
+
+    /// Advances one period. On error nothing changes.
+    pub fn step(&mut self, action: ConverterAction) -> Result<(), BodyError> {
+        let conv = self.params.converter;
+        let applied = conv.apply(action)?;
+        let tau = self.params.tau;
+        let plan = conv.plan(self.previous, applied, tau);
+        let eps0 = self.epsilon;
+        let mut first = None;
+        for (fraction, a) in plan {
+            if fraction <= 0.0 {
+                continue;
+            }
+            let eps = self.epsilon;
+            let i_abc = super::transforms::dq_to_abc(self.i_dq, eps);
+            let mut out = [0.0; 3];
+            conv.output(a, &i_abc, tau, &mut out);
+            let u_abc = out.map(|x| x * self.params.u_sup);
+            let u_dq = super::transforms::abc_to_dq(u_abc, eps);
+            first.get_or_insert((u_abc, u_dq));
+            self.integrate(u_dq, fraction * tau);
+        }
+        if let Some((u_abc, u_dq)) = first {
+            self.u_abc = u_abc;
+            self.u_dq = u_dq;
+        }
+        self.i_abc = super::transforms::dq_to_abc(self.i_dq, eps0);
+        self.previous = Some(applied);
+        self.time += tau;
+        Ok(())
+    }
+
+    fn integrate(&mut self, u_dq: [f64; 2], dt: f64) {
+        let p = self.params;
+        let j_total = p.motor.j_rotor + p.load.inertia();
+        let f = |y: [f64; 4]| -> [f64; 4] {
+            let i_dq = [y[1], y[2]];
+            let [did, diq, deps] = p.motor.derivatives(i_dq, u_dq, y[0]);
+            [p.load.acceleration(y[0], p.motor.torque(i_dq), j_total), did, diq, deps]
+        };
+        let add4 = |y: [f64; 4], k: [f64; 4], h: f64| [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2], y[3] + h * k[3]];
+        let h = dt / p.substeps as f64;
+        let mut y = [self.omega, self.i_dq[0], self.i_dq[1], self.epsilon];
+        for _ in 0..p.substeps {
+            let k1 = f(y);
+            let k2 = f(add4(y, k1, h / 2.0));
+            let k3 = f(add4(y, k2, h / 2.0));
+            let k4 = f(add4(y, k3, h));
+            for i in 0..4 {
+                y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+            }
+        }
+        self.omega = y[0];
+        self.i_dq = [y[1], y[2]];
+        self.epsilon = y[3];
+        self.torque = p.motor.torque(self.i_dq);
+    }
+}
