@@ -25,6 +25,9 @@ pub struct EnvPolicyArgs {
     /// TOML file with the controller's options (unknown keys are errors).
     #[arg(long)]
     pub controller_config: Option<PathBuf>,
+    /// With `--controller constant`: the action to hold, comma-separated (e.g. 0.02,0.05).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    pub action: Option<Vec<f32>>,
 }
 
 impl EnvPolicyArgs {
@@ -32,16 +35,26 @@ impl EnvPolicyArgs {
     pub fn load(&self) -> Result<(Box<dyn envs::Env>, Box<dyn controllers::Policy>, String, String), CliError> {
         match &self.checkpoint {
             Some(dir) => {
+                if self.action.is_some() {
+                    return Err(CliError("--action is for `--controller constant`, not a checkpoint".into()));
+                }
                 let (env, policy, id) = load_checkpoint(dir, self.env.as_deref(), self.env_config.as_deref())?;
                 let label = format!("{} ({})", policy.name(), dir.display());
                 Ok((env, policy, id, label))
             }
             None => {
                 let env_config = self.env_config.as_deref().map(read_toml_table).transpose()?;
-                let ctrl_config = self.controller_config.as_deref().map(read_toml_table).transpose()?;
+                let mut ctrl_config = self.controller_config.as_deref().map(read_toml_table).transpose()?;
                 let id = self.env.clone().unwrap_or_default();
                 let env = envs::make_with(&id, env_config.as_ref())?;
                 let name = self.controller.clone().unwrap_or_default();
+                if let Some(action) = &self.action {
+                    if name != "constant" {
+                        return Err(CliError(format!("--action is for `--controller constant`, not `{name}`")));
+                    }
+                    let values = action.iter().map(|&v| toml::Value::Float(v as f64)).collect();
+                    ctrl_config.get_or_insert_with(toml::Table::new).insert("action".into(), toml::Value::Array(values));
+                }
                 let policy = agents::make_policy(&name, env.spec(), ctrl_config.as_ref())?;
                 let label = policy.name().to_string();
                 Ok((env, policy, id, label))
@@ -63,6 +76,10 @@ pub struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Write every step (episode, seed, step, time, actions, reward, and the env's physical state
+    /// in SI units, named) to this CSV file; the row of step 0 is the state after reset.
+    #[arg(long)]
+    trace: Option<PathBuf>,
 }
 
 pub fn run(args: EvalArgs) -> Result<(), CliError> {
@@ -82,15 +99,32 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
 
     let mut episodes = Vec::new();
     let mut steps = 0usize;
+    let mut trace = args.trace.as_deref().map(|p| crate::trace::Trace::new(p, env.spec())).transpose()?;
     let start = Instant::now();
     for k in 0..args.episodes {
         let seed = args.seed + k;
-        let ep = controllers::run_episode(env.as_mut(), policy.as_mut(), seed, |_| bar.inc(1))?;
+        let ep = match trace.as_mut() {
+            None => controllers::run_episode(env.as_mut(), policy.as_mut(), seed, |_| bar.inc(1))?,
+            Some(t) => {
+                let mut step = 0usize;
+                controllers::run_episode_observed(env.as_mut(), policy.as_mut(), seed, |env, taken| {
+                    t.row(env, k, seed, step, taken.map(|(action, outcome)| (action, outcome.reward)));
+                    if taken.is_some() {
+                        bar.inc(1);
+                    }
+                    step += 1;
+                })?
+            }
+        };
         steps += ep.length;
         episodes.push(ep);
     }
     let elapsed = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    if let Some(t) = trace {
+        let path = t.finish()?;
+        eprintln!("wrote {}", path.display());
+    }
 
     let returns: Vec<f64> = episodes.iter().map(|e| e.episode_return).collect();
     let (mean, std) = mean_std(&returns);

@@ -4,6 +4,7 @@ mod cli_error;
 mod eval;
 mod list;
 mod perf;
+mod trace;
 mod train;
 mod view;
 

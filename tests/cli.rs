@@ -158,3 +158,35 @@ fn eval_reports_tracking_metrics_and_work_per_step_on_the_blimp() {
     assert_eq!(code, 0);
     assert!(out.contains("rmse:") && out.contains("work per control step:") && out.contains("spikes"), "{out}");
 }
+
+#[test]
+fn eval_writes_a_trace_of_the_physical_state_with_a_constant_action() {
+    let dir = std::env::temp_dir().join(format!("nerve-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("blimp.csv");
+    let (code, _, err) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "constant", "--action", "0.2", "--episodes", "2", "--trace", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..6], ["episode", "seed", "step", "time_s", "action_0", "reward"]);
+    assert!(header.contains(&"altitude") && header.contains(&"thrust"), "{header:?}");
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 1201, "two episodes of 1200 steps, each with its reset row");
+    assert_eq!((rows[0][2], rows[0][4]), ("0", ""), "step 0 is the reset state");
+    assert_eq!(rows[1][4], "0.2");
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    // The thrust settles at its target 0.2 × 0.05 N (it balances the 1 g excess weight: a hover).
+    let col = header.iter().position(|h| *h == "thrust").unwrap();
+    let last: f64 = rows[1200][col].parse().unwrap();
+    assert!((last - 0.01).abs() < 1e-9, "{last}");
+    // Bad input: --action with another controller, a wrong length, a trace that is not .csv.
+    let (code, _, err) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "pid", "--action", "0.4"]);
+    assert!(code == 2 && err.contains("--action is for `--controller constant`"), "{err}");
+    let (code, _, err) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "constant", "--action", "0.4,0.1"]);
+    assert!(code == 2 && err.contains("`action` has 2 entries"), "{err}");
+    let (code, _, err) = nerve(&["eval", "--env", "BlimpAltitude-v0", "--controller", "constant", "--action", "0.4", "--trace", dir.join("x.txt").to_str().unwrap()]);
+    assert!(code == 2 && err.contains("expected a .csv"), "{err}");
+    assert!(!dir.join("x.txt").exists() && !dir.join("blimp.csv.tmp").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

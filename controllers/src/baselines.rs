@@ -20,6 +20,45 @@ impl Policy for Zero {
     }
 }
 
+/// Options of the `constant` controller.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConstantConfig {
+    /// The action, one entry per action dimension.
+    pub action: Vec<f32>,
+}
+
+/// Holds one action: the open-loop test a drive engineer runs against a datasheet or another
+/// simulator. Entries outside the env's action box are clipped by the env, as any action is.
+#[derive(Debug, Clone)]
+pub struct Constant {
+    action: Vec<f32>,
+}
+
+impl Constant {
+    /// Checks the action's length against `spec` and that every entry is finite.
+    pub fn new(config: ConstantConfig, spec: &envs::EnvSpec) -> Result<Self, PolicyError> {
+        let err = |message: String| PolicyError::Config { controller: "constant".into(), message };
+        if config.action.len() != spec.act_dim() {
+            return Err(err(format!("`action` has {} entries; {} takes {}", config.action.len(), spec.id, spec.act_dim())));
+        }
+        if let Some(v) = config.action.iter().find(|v| !v.is_finite()) {
+            return Err(err(format!("`action` entry {v} is not a finite number")));
+        }
+        Ok(Self { action: config.action })
+    }
+}
+
+impl Policy for Constant {
+    fn name(&self) -> &str {
+        "constant"
+    }
+    fn reset(&mut self, _seed: Option<u64>) {}
+    fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        action.copy_from_slice(&self.action);
+    }
+}
+
 /// Independent uniform samples in the action box at every step.
 #[derive(Debug, Clone)]
 pub struct UniformRandom {

@@ -11,11 +11,11 @@ pub mod policy;
 pub mod rollout;
 pub mod snn;
 
-pub use baselines::{TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
+pub use baselines::{Constant, ConstantConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
-pub use rollout::{run_episode, Episode};
+pub use rollout::{run_episode, run_episode_observed, Episode};
 pub use snn::{SnnConfig, SnnController};
 
 use envs::{EnvSpec, Space};
@@ -38,6 +38,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid)" },
     ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
+    ControllerEntry { name: "constant", summary: "holds a fixed action (`--action 0.02,0.05`): for checking a model against a datasheet or another simulator" },
     ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
     ControllerEntry { name: "zero", summary: "all-zero actions" },
 ];
@@ -70,6 +71,10 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
                 });
             }
             Ok(Box::new(UniformRandom::new(action_box.low.clone(), action_box.high.clone())))
+        }
+        "constant" => {
+            let cfg: ConstantConfig = parse(name, config)?;
+            Ok(Box::new(Constant::new(cfg, spec)?))
         }
         "travelling-wave" => {
             let cfg: TravellingWaveConfig = parse(name, config)?;

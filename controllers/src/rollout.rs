@@ -1,6 +1,6 @@
 //! Running a policy on an env for whole episodes.
 
-use envs::{Env, EnvError, Info};
+use envs::{Env, EnvError, Info, Step};
 
 use crate::policy::{Policy, Work};
 
@@ -21,11 +21,21 @@ pub struct Episode {
 
 /// Runs one episode from `reset(Some(seed))`, the policy reset with the same seed.
 /// `on_step` sees every step's reward (e.g. to drive a progress bar).
-pub fn run_episode(
+pub fn run_episode(env: &mut dyn Env, policy: &mut dyn Policy, seed: u64, mut on_step: impl FnMut(f64)) -> Result<Episode, EnvError> {
+    run_episode_observed(env, policy, seed, |_, taken| {
+        if let Some((_, step)) = taken {
+            on_step(step.reward)
+        }
+    })
+}
+
+/// [`run_episode`], with `observe` seeing the env after the reset (with `None`) and after each
+/// step (with the action taken and the step's outcome): e.g. to write a trace of the physical state.
+pub fn run_episode_observed(
     env: &mut dyn Env,
     policy: &mut dyn Policy,
     seed: u64,
-    mut on_step: impl FnMut(f64),
+    mut observe: impl FnMut(&dyn Env, Option<(&[f32], &Step)>),
 ) -> Result<Episode, EnvError> {
     let spec = env.spec();
     let mut obs = vec![0.0; spec.obs_dim()];
@@ -33,6 +43,7 @@ pub fn run_episode(
     let mut info = Info::default();
     env.reset(Some(seed), &mut obs, &mut info)?;
     policy.reset(Some(seed));
+    observe(&*env, None);
     let mut episode = Episode { seed, episode_return: 0.0, length: 0, terminated: false, truncation_reason: None, final_info: Vec::new(), work: None };
     loop {
         policy.act(&obs, &mut action);
@@ -42,7 +53,7 @@ pub fn run_episode(
         let step = env.step(&action, &mut obs, &mut info)?;
         episode.episode_return += step.reward;
         episode.length += 1;
-        on_step(step.reward);
+        observe(&*env, Some((&action, &step)));
         if step.done() {
             episode.terminated = step.terminated;
             episode.truncation_reason = info.truncation_reason.take();

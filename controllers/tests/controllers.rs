@@ -125,7 +125,8 @@ fn registry_builds_every_controller_for_a_body_and_refuses_the_others_by_name() 
     for entry in controllers::CONTROLLERS {
         let mut built = 0;
         for spec in &specs {
-            match make(entry.name, spec, None) {
+            let config: Option<toml::Table> = (entry.name == "constant").then(|| format!("action = [{}]", vec!["0.1"; spec.act_dim()].join(", ")).parse().unwrap());
+            match make(entry.name, spec, config.as_ref()) {
                 Ok(mut p) => {
                     p.reset(Some(0));
                     let mut u = vec![0.0; spec.act_dim()];
