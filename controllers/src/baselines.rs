@@ -59,6 +59,65 @@ impl Policy for Constant {
     }
 }
 
+/// Options of the `replay` controller.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayConfig {
+    /// A CSV file of actions: one row per step, one column per action dimension (a header row of
+    /// names is allowed). After the last row the last action is held.
+    pub file: std::path::PathBuf,
+}
+
+/// Replays a recorded action sequence (open loop), e.g. the same varying actions given to another
+/// simulator. Restarts from the first row at every reset.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    actions: Vec<f32>,
+    dim: usize,
+    step: usize,
+}
+
+impl Replay {
+    /// Reads `config.file`; errors name the file, the row and what was wrong.
+    pub fn new(config: ReplayConfig, spec: &envs::EnvSpec) -> Result<Self, PolicyError> {
+        let path = config.file.display().to_string();
+        let err = |message: String| PolicyError::Config { controller: "replay".into(), message: format!("{path}: {message}") };
+        let text = std::fs::read_to_string(&config.file).map_err(|e| err(e.to_string()))?;
+        let dim = spec.act_dim();
+        let mut actions = Vec::new();
+        for (k, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let values: Result<Vec<f32>, _> = fields.iter().map(|f| f.parse::<f32>()).collect();
+            match values {
+                Ok(v) if v.len() == dim && v.iter().all(|x| x.is_finite()) => actions.extend(v),
+                Ok(v) if v.len() != dim => return Err(err(format!("row {}: {} values, {} takes {dim}", k + 1, v.len(), spec.id))),
+                Ok(_) => return Err(err(format!("row {}: a value is not finite", k + 1))),
+                Err(_) if k == 0 => {} // a header
+                Err(e) => return Err(err(format!("row {}: {e}", k + 1))),
+            }
+        }
+        if actions.is_empty() {
+            return Err(err("no actions".into()));
+        }
+        Ok(Self { actions, dim, step: 0 })
+    }
+}
+
+impl Policy for Replay {
+    fn name(&self) -> &str {
+        "replay"
+    }
+    fn reset(&mut self, _seed: Option<u64>) {
+        self.step = 0;
+    }
+    fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        let rows = self.actions.len() / self.dim;
+        let row = self.step.min(rows - 1);
+        action.copy_from_slice(&self.actions[row * self.dim..(row + 1) * self.dim]);
+        self.step += 1;
+    }
+}
+
 /// Independent uniform samples in the action box at every step.
 #[derive(Debug, Clone)]
 pub struct UniformRandom {

@@ -11,7 +11,7 @@ pub mod policy;
 pub mod rollout;
 pub mod snn;
 
-pub use baselines::{Constant, ConstantConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
+pub use baselines::{Constant, ConstantConfig, Replay, ReplayConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
@@ -39,6 +39,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
     ControllerEntry { name: "constant", summary: "holds a fixed action (`--action 0.02,0.05`): for checking a model against a datasheet or another simulator" },
+    ControllerEntry { name: "replay", summary: "replays actions from a CSV file (`file = \"actions.csv\"`), open loop" },
     ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
     ControllerEntry { name: "zero", summary: "all-zero actions" },
 ];
@@ -75,6 +76,10 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
         "constant" => {
             let cfg: ConstantConfig = parse(name, config)?;
             Ok(Box::new(Constant::new(cfg, spec)?))
+        }
+        "replay" => {
+            let cfg: ReplayConfig = parse(name, config)?;
+            Ok(Box::new(Replay::new(cfg, spec)?))
         }
         "travelling-wave" => {
             let cfg: TravellingWaveConfig = parse(name, config)?;

@@ -125,7 +125,13 @@ fn registry_builds_every_controller_for_a_body_and_refuses_the_others_by_name() 
     for entry in controllers::CONTROLLERS {
         let mut built = 0;
         for spec in &specs {
-            let config: Option<toml::Table> = (entry.name == "constant").then(|| format!("action = [{}]", vec!["0.1"; spec.act_dim()].join(", ")).parse().unwrap());
+            let actions = std::env::temp_dir().join(format!("nerve-replay-{}-{}.csv", std::process::id(), spec.act_dim()));
+            std::fs::write(&actions, format!("{}\n", vec!["0.1"; spec.act_dim()].join(","))).unwrap();
+            let config: Option<toml::Table> = match entry.name {
+                "constant" => Some(format!("action = [{}]", vec!["0.1"; spec.act_dim()].join(", ")).parse().unwrap()),
+                "replay" => Some(format!("file = {:?}", actions.display().to_string()).parse().unwrap()),
+                _ => None,
+            };
             match make(entry.name, spec, config.as_ref()) {
                 Ok(mut p) => {
                     p.reset(Some(0));

@@ -2,6 +2,7 @@
 
 use crate::env::{Env, EnvError};
 use crate::tasks::blimp_altitude::{BlimpAltitudeConfig, BlimpAltitudeEnv};
+use crate::tasks::motor::{self, MotorConfig, MotorEnv};
 use crate::tasks::pendulum::{PendulumConfig, PendulumEnv};
 use crate::tasks::swimmer::{SwimmerConfig, SwimmerEnv};
 use crate::time_limit::TimeLimit;
@@ -27,6 +28,9 @@ pub fn registry() -> Vec<EnvEntry> {
         .collect();
     entries.push(EnvEntry { id: "BlimpAltitude-v0".into(), summary: "indoor blimp, 1 g heavy: hold an altitude reference with a lagged vertical thruster".into() });
     entries.push(EnvEntry { id: "BlimpAltitudeDisturbed-v0".into(), summary: "BlimpAltitude-v0 with vertical gusts and 1 g of ballast taken on at 30 s".into() });
+    for (id, gem) in motor::ids() {
+        entries.push(EnvEntry { id, summary: format!("gym-electric-motor's {gem}") });
+    }
     entries.push(EnvEntry { id: "Pendulum-v1".into(), summary: "Gymnasium's inverted pendulum swing-up (learners' test task)".into() });
     entries
 }
@@ -60,6 +64,11 @@ pub fn make_with(id: &str, config: Option<&toml::Table>) -> Result<Box<dyn Env>,
         let cfg = parse_config_over(id, base, config)?;
         let max_steps = cfg.max_episode_steps;
         return Ok(Box::new(TimeLimit::new(BlimpAltitudeEnv::new(id, cfg)?, max_steps)));
+    }
+    if let Some((m, t, finite)) = motor::parse_id(id) {
+        let cfg = parse_config_over(id, MotorConfig::gem(m, t, finite), config)?;
+        let max_steps = cfg.max_episode_steps;
+        return Ok(Box::new(TimeLimit::new(MotorEnv::new(id, cfg)?, max_steps)));
     }
     if id == "Pendulum-v1" {
         let cfg: PendulumConfig = parse_config(id, config)?;
@@ -110,10 +119,12 @@ fn parse_config_over<T: serde::Serialize + serde::de::DeserializeOwned>(id: &str
     toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))
 }
 
+/// Merges `over` into `base` key by key; a nested table whose `type` (a tagged enum's variant)
+/// changes replaces the base's table instead, since the other variant's keys do not apply.
 fn merge(base: &mut toml::Table, over: &toml::Table) {
     for (key, value) in over {
         match (base.get_mut(key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if o.get("type").is_none_or(|t| Some(t) == b.get("type")) => merge(b, o),
             _ => {
                 base.insert(key.clone(), value.clone());
             }

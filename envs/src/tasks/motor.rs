@@ -1,0 +1,511 @@
+//! Electric-drive control tasks, gym-electric-motor's (GEM 3.0) environments on nerve's drives:
+//! `{DcPermEx|DcExtEx|DcSeries|DcShunt|Pmsm}{Speed|Torque|Current}[Finite]-v0`, e.g.
+//! `DcPermExSpeed-v0` ≙ GEM's `Cont-SC-PermExDc-v0`, `PmsmCurrentFinite-v0` ≙ `Finite-CC-PMSM-v0`
+//! ([`gem_id`]).
+//!
+//! | | |
+//! |---|---|
+//! | Body | [`bodies::motor::drive`]: GEM's motor, converter (4-quadrant for DC, two for the externally excited motor; B6 bridge for the PMSM), ideal supply and load, with GEM's per-env defaults (supply voltage, load, τ = 1e-4 s continuous, 1e-5 s finite) |
+//! | Action | continuous: `Box(−1, 1, (n,))` duty cycles (n = 1 DC, 2 externally excited, 3 PMSM phases), clipped to the box; finite: `Discrete(k)` switching states (4 for a 4QC, 16 = 4·s₁ + s₂ for the externally excited motor's two, 8 for the B6), passed as one number; a state that does not exist is an error |
+//! | Observation | GEM's full state divided by its limits, in GEM's order (`observation_names`: DC permanently excited `omega, torque, i, u, u_sup`; PMSM `omega, torque, i_a, i_b, i_c, i_sd, i_sq, u_a, u_b, u_c, u_sd, u_sq, epsilon, u_sup`), then the normalised reference(s) for the next step |
+//! | Reward | GEM's weighted sum of errors `−Σ w_i (|s_i − s*_i| / l_i)^n` (l_i = 2 for states in [−1, 1], 1 for [0, 1]; n = `reward_power`), against the reference shown in the previous observation; on a limit violation `−Σ w_i / (1 − γ)` instead (γ = `gamma` = 0.9) |
+//! | Termination | a limit violation: a DC current beyond its limit (GEM's `LimitConstraint`), the PMSM's `(i_sd² + i_sq²)/i_lim² > 1` (`SquaredConstraint`) |
+//! | Truncation | after `max_episode_steps` (GEM has no time limit; 10 000 steps = 1 s continuous here) |
+//! | Reset | from rest: ω = 0 (or the constant-speed load's ω), currents 0; a new reference |
+//! | Reference | GEM's Wiener process on the controlled state (speed ω, torque, or the current(s)): σ drawn log-uniformly per sub-episode of 500–2000 steps, the value clipped to ±nominal/limit (0 to +… where the state cannot go negative); or `constant` |
+//!
+//! `physical_state` gives the same states in SI units under GEM's names, for traces.
+
+use bodies::motor::converter::{Converter, ConverterAction, ConverterKind};
+use bodies::motor::dc::{DcKind, DcMotorParams, DcRatings};
+use bodies::motor::drive::{DcDrive, DcDriveParams, PmsmDrive, PmsmDriveParams};
+use bodies::motor::load::Load;
+use bodies::motor::pmsm::PmsmParams;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+use crate::render::RenderState;
+use crate::space::{BoxSpace, Space};
+
+/// The motor of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Motor {
+    Dc(DcKind),
+    Pmsm,
+}
+
+/// What is controlled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Speed,
+    Torque,
+    Current,
+}
+
+/// Every motor task id, with the GEM id it reproduces.
+pub fn ids() -> Vec<(String, String)> {
+    let motors = [("DcPermEx", "PermExDc"), ("DcExtEx", "ExtExDc"), ("DcSeries", "SeriesDc"), ("DcShunt", "ShuntDc"), ("Pmsm", "PMSM")];
+    let tasks = [("Speed", "SC"), ("Torque", "TC"), ("Current", "CC")];
+    let mut out = Vec::new();
+    for (m, gm) in motors {
+        for (t, gt) in tasks {
+            out.push((format!("{m}{t}-v0"), format!("Cont-{gt}-{gm}-v0")));
+            out.push((format!("{m}{t}Finite-v0"), format!("Finite-{gt}-{gm}-v0")));
+        }
+    }
+    out
+}
+
+/// GEM's id for a nerve motor id.
+pub fn gem_id(id: &str) -> Option<String> {
+    ids().into_iter().find(|(n, _)| n == id).map(|(_, g)| g)
+}
+
+/// `(motor, task, finite)` of a motor id.
+pub fn parse_id(id: &str) -> Option<(Motor, Task, bool)> {
+    let rest = id.strip_suffix("-v0")?;
+    let (rest, finite) = match rest.strip_suffix("Finite") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (motor, task) = [("DcPermEx", Motor::Dc(DcKind::PermanentlyExcited)), ("DcExtEx", Motor::Dc(DcKind::ExternallyExcited)), ("DcSeries", Motor::Dc(DcKind::Series)), ("DcShunt", Motor::Dc(DcKind::Shunt)), ("Pmsm", Motor::Pmsm)]
+        .into_iter()
+        .find_map(|(prefix, m)| rest.strip_prefix(prefix).map(|t| (m, t)))?;
+    let task = match task {
+        "Speed" => Task::Speed,
+        "Torque" => Task::Torque,
+        "Current" => Task::Current,
+        _ => return None,
+    };
+    Some((motor, task, finite))
+}
+
+/// How the reference is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MotorReference {
+    /// GEM's Wiener process: σ ~ 10^U(log σ_lo, log σ_hi) per sub-episode of `episode_lengths` steps.
+    Wiener { sigma_range: [f64; 2], episode_lengths: [usize; 2] },
+    /// A constant normalised value.
+    Constant { value: f64 },
+}
+
+/// Configuration of a motor task (every key optional; unknown keys are errors). Defaults are
+/// GEM's for the id ([`MotorConfig::gem`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MotorConfig {
+    /// DC motor parameters (ignored for the PMSM) or PMSM parameters (ignored for DC).
+    pub dc_motor: DcMotorParams,
+    pub pmsm_motor: PmsmParams,
+    pub load: Load,
+    /// Supply voltage (V).
+    pub u_sup: f64,
+    /// Control period (s).
+    pub tau: f64,
+    /// Converter dead time (s).
+    pub interlocking_time: f64,
+    pub reference: MotorReference,
+    /// Reward weight per referenced state (GEM's `reward_weights`; equal split by default).
+    pub reward_power: f64,
+    pub gamma: f64,
+    pub max_episode_steps: usize,
+}
+
+impl MotorConfig {
+    /// GEM's defaults for `(motor, task, finite)` (`envs/gym_dcm`, `envs/gym_pmsm`).
+    pub fn gem(motor: Motor, task: Task, finite: bool) -> Self {
+        let kind = match motor {
+            Motor::Dc(k) => k,
+            Motor::Pmsm => DcKind::PermanentlyExcited,
+        };
+        let speed_load = match (motor, finite) {
+            (Motor::Dc(DcKind::PermanentlyExcited), false) => Load::Polynomial { a: 0.0, b: 0.0, c: 0.0, j_load: 1e-4 },
+            (Motor::Dc(DcKind::PermanentlyExcited), true) => Load::Polynomial { a: 0.0, b: 0.0, c: 0.0, j_load: 1e-3 },
+            (Motor::Dc(DcKind::ExternallyExcited), _) => Load::Polynomial { a: 0.0, b: 0.0, c: 0.0, j_load: 1e-4 },
+            (Motor::Dc(DcKind::Series), false) => Load::Polynomial { a: 0.01, b: 0.05, c: 0.0, j_load: 1e-4 },
+            (Motor::Dc(DcKind::Series), true) => Load::Polynomial { a: 0.15, b: 0.05, c: 0.0, j_load: 1e-4 },
+            (Motor::Dc(DcKind::Shunt), _) => Load::Polynomial { a: 0.05, b: 0.01, c: 0.0, j_load: 1e-4 },
+            (Motor::Pmsm, _) => Load::Polynomial { a: 0.01, b: 0.01, c: 0.0, j_load: 1e-5 },
+        };
+        let load = match (task, motor) {
+            (Task::Speed, _) => speed_load,
+            (Task::Torque, Motor::Dc(DcKind::Shunt)) if !finite => Load::ConstantSpeed { omega: 230.0 },
+            _ => Load::ConstantSpeed { omega: 100.0 },
+        };
+        let u_sup = match (motor, task, finite) {
+            (Motor::Dc(DcKind::Series), Task::Torque | Task::Current, true) => 420.0,
+            (Motor::Dc(_), _, _) => 60.0,
+            (Motor::Pmsm, Task::Current, false) => 300.0,
+            (Motor::Pmsm, _, _) => 420.0,
+        };
+        let sigma_range = match (motor, task, finite) {
+            (Motor::Dc(DcKind::PermanentlyExcited), Task::Speed, false) => [1e-3, 5e-2],
+            (Motor::Dc(DcKind::Series), Task::Speed, false) => [1e-3, 2e-2],
+            (Motor::Dc(DcKind::Shunt), Task::Speed, false) => [1e-3, 3e-2],
+            (Motor::Dc(DcKind::ExternallyExcited), Task::Speed, _) | (Motor::Pmsm, _, _) => [1e-3, 1e-1],
+            (Motor::Dc(_), Task::Speed, true) => [1e-3, 5e-3],
+            (Motor::Dc(_), _, _) => [1e-2, 1e-1],
+        };
+        Self {
+            dc_motor: DcMotorParams::gem(kind),
+            pmsm_motor: PmsmParams::default(),
+            load,
+            u_sup,
+            tau: if finite { 1e-5 } else { 1e-4 },
+            interlocking_time: 0.0,
+            reference: MotorReference::Wiener { sigma_range, episode_lengths: [500, 2000] },
+            reward_power: 1.0,
+            gamma: 0.9,
+            max_episode_steps: 10_000,
+        }
+    }
+}
+
+enum Drive {
+    Dc(DcDrive),
+    Pmsm(PmsmDrive),
+}
+
+/// A motor control task (without the time limit, which the registry adds).
+pub struct MotorEnv {
+    spec: EnvSpec,
+    config: MotorConfig,
+    motor: Motor,
+    task: Task,
+    drive: Drive,
+    /// State names, limits and lower bounds of the normalised state space (−1 or 0).
+    names: Vec<&'static str>,
+    limits: Vec<f64>,
+    lows: Vec<f64>,
+    /// Indices of the referenced states, their weights, their reference bounds (normalised).
+    referenced: Vec<usize>,
+    weights: Vec<f64>,
+    bounds: Vec<[f64; 2]>,
+    /// Reference values shown in the latest observation, and the Wiener process's state.
+    reference: Vec<f64>,
+    sigma: f64,
+    subepisode_left: usize,
+    state: Vec<f64>,
+    rng: Xoshiro256PlusPlus,
+    action: Vec<f32>,
+}
+
+impl MotorEnv {
+    pub fn new(id: &str, config: MotorConfig) -> Result<Self, EnvError> {
+        let cfg_err = |message: String| EnvError::Config { env: id.to_string(), message };
+        let (motor, task, finite) = parse_id(id).ok_or_else(|| cfg_err("not a motor task id".into()))?;
+        if !(config.gamma > 0.0 && config.gamma < 1.0 && config.reward_power > 0.0 && config.reward_power.is_finite() && config.max_episode_steps > 0) {
+            return Err(cfg_err(format!(
+                "`gamma` = {}, `reward_power` = {}, `max_episode_steps` = {}: expected γ in (0, 1), a power > 0 and at least 1 step",
+                config.gamma, config.reward_power, config.max_episode_steps
+            )));
+        }
+        match config.reference {
+            MotorReference::Wiener { sigma_range: [lo, hi], episode_lengths: [a, b] } if !(lo > 0.0 && lo <= hi && hi.is_finite() && a > 0 && a <= b) => {
+                return Err(cfg_err(format!("reference: sigma_range [{lo}, {hi}], episode_lengths [{a}, {b}]: expected 0 < min ≤ max")));
+            }
+            MotorReference::Constant { value } if !value.is_finite() => return Err(cfg_err(format!("reference value {value}: expected a finite number"))),
+            _ => {}
+        }
+        let converter = |k| Converter { kind: k, finite, interlocking_time: config.interlocking_time };
+        let (drive, names, limits, lows, nominal): (Drive, Vec<&'static str>, Vec<f64>, Vec<f64>, Vec<f64>) = match motor {
+            Motor::Dc(k) => {
+                let params = DcDriveParams {
+                    kind: k,
+                    motor: config.dc_motor,
+                    nominal: DcRatings::GEM_NOMINAL,
+                    limits: DcRatings::GEM_LIMITS,
+                    load: config.load,
+                    converter: converter(ConverterKind::FourQuadrant),
+                    u_sup: config.u_sup,
+                    tau: config.tau,
+                    substeps: 1,
+                };
+                let drive = DcDrive::new(params).map_err(|e| cfg_err(e.to_string()))?;
+                let (l, n) = (DcRatings::GEM_LIMITS, DcRatings::GEM_NOMINAL);
+                let mut names = vec!["omega", "torque"];
+                names.extend(k.currents());
+                names.extend(k.voltages());
+                names.push("u_sup");
+                let nc = k.currents().len();
+                let nv = k.voltages().len();
+                let mut limits = vec![l.omega, l.torque];
+                limits.extend(std::iter::repeat_n(l.i, nc));
+                limits.extend(std::iter::repeat_n(l.u, nv));
+                limits.push(config.u_sup);
+                let mut nominal = vec![n.omega, n.torque];
+                nominal.extend(std::iter::repeat_n(n.i, nc));
+                nominal.extend(std::iter::repeat_n(n.u, nv));
+                nominal.push(config.u_sup);
+                // A 4QC gives voltages and currents of both signs; the series and shunt motors'
+                // speed (and the series motor's torque) stay ≥ 0 in GEM's state space.
+                let mut lows = vec![-1.0; names.len()];
+                if matches!(k, DcKind::Series | DcKind::Shunt) {
+                    lows[0] = 0.0;
+                }
+                if k == DcKind::Series {
+                    lows[1] = 0.0;
+                }
+                let last = lows.len() - 1;
+                lows[last] = 0.0;
+                (Drive::Dc(drive), names, limits, lows, nominal)
+            }
+            Motor::Pmsm => {
+                let params = PmsmDriveParams {
+                    motor: config.pmsm_motor,
+                    load: config.load,
+                    converter: converter(ConverterKind::B6Bridge),
+                    u_sup: config.u_sup,
+                    tau: config.tau,
+                    ..PmsmDriveParams::gem(converter(ConverterKind::B6Bridge))
+                };
+                let params = PmsmDriveParams {
+                    limits: bodies::motor::pmsm::PmsmRatings::gem_limits(&params.motor),
+                    nominal: bodies::motor::pmsm::PmsmRatings::gem_nominal(&params.motor),
+                    ..params
+                };
+                let drive = PmsmDrive::new(params).map_err(|e| cfg_err(e.to_string()))?;
+                let names = vec!["omega", "torque", "i_a", "i_b", "i_c", "i_sd", "i_sq", "u_a", "u_b", "u_c", "u_sd", "u_sq", "epsilon", "u_sup"];
+                let (l, n) = (params.limits, params.nominal);
+                let limits = vec![l.omega, l.torque, l.i, l.i, l.i, l.i, l.i, l.u, l.u, l.u, l.u, l.u, std::f64::consts::PI, config.u_sup];
+                let nominal = vec![n.omega, n.torque, n.i, n.i, n.i, n.i, n.i, n.u, n.u, n.u, n.u, n.u, std::f64::consts::PI, config.u_sup];
+                let mut lows = vec![-1.0; names.len()];
+                lows[13] = 0.0;
+                (Drive::Pmsm(drive), names, limits, lows, nominal)
+            }
+        };
+        let index = |n: &str| names.iter().position(|x| *x == n).unwrap_or(0);
+        let referenced: Vec<usize> = match (task, motor) {
+            (Task::Speed, _) => vec![index("omega")],
+            (Task::Torque, _) => vec![index("torque")],
+            (Task::Current, Motor::Pmsm) => vec![index("i_sd"), index("i_sq")],
+            (Task::Current, Motor::Dc(DcKind::ExternallyExcited)) => vec![index("i_a"), index("i_e")],
+            (Task::Current, Motor::Dc(DcKind::Shunt)) => vec![index("i_a")],
+            (Task::Current, Motor::Dc(_)) => vec![index("i")],
+        };
+        let weights = vec![1.0 / referenced.len() as f64; referenced.len()];
+        let bounds = referenced.iter().map(|&i| [lows[i] * nominal[i] / limits[i], nominal[i] / limits[i]]).collect();
+        let (act_space, act_dim) = match (motor, finite) {
+            (Motor::Dc(DcKind::ExternallyExcited), false) => (Space::Box(BoxSpace::uniform(2, -1.0, 1.0)), 2),
+            (Motor::Dc(DcKind::ExternallyExcited), true) => (Space::Discrete { n: 16 }, 1),
+            (Motor::Dc(_), false) => (Space::Box(BoxSpace::uniform(1, -1.0, 1.0)), 1),
+            (Motor::Dc(_), true) => (Space::Discrete { n: 4 }, 1),
+            (Motor::Pmsm, false) => (Space::Box(BoxSpace::uniform(3, -1.0, 1.0)), 3),
+            (Motor::Pmsm, true) => (Space::Discrete { n: 8 }, 1),
+        };
+        let mut observation_names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        observation_names.extend(referenced.iter().map(|&i| format!("{}_ref", names[i])));
+        let obs_dim = observation_names.len();
+        let spec = EnvSpec {
+            id: id.to_string(),
+            observation_space: Space::Box(BoxSpace::uniform(obs_dim, f32::NEG_INFINITY, f32::INFINITY)),
+            action_space: act_space,
+            dt: config.tau,
+            max_episode_steps: Some(config.max_episode_steps),
+            attrs: vec![],
+            observation_names,
+        };
+        let n_ref = referenced.len();
+        Ok(Self {
+            spec,
+            motor,
+            task,
+            drive,
+            state: vec![0.0; names.len()],
+            names,
+            limits,
+            lows,
+            referenced,
+            weights,
+            bounds,
+            reference: vec![0.0; n_ref],
+            sigma: 0.0,
+            subepisode_left: 0,
+            rng: Xoshiro256PlusPlus::seed_from_u64(0),
+            action: Vec::with_capacity(act_dim),
+            config,
+        })
+    }
+
+    pub fn motor(&self) -> Motor {
+        self.motor
+    }
+
+    pub fn task(&self) -> Task {
+        self.task
+    }
+
+    /// The physical state (SI) in GEM's order, into `self.state`.
+    fn read_state(&mut self) {
+        let s = &mut self.state;
+        match &self.drive {
+            Drive::Dc(d) => {
+                let k = d.params().kind;
+                let (nc, nv) = (k.currents().len(), k.voltages().len());
+                s[0] = d.omega();
+                s[1] = d.torque();
+                s[2..2 + nc].copy_from_slice(&d.currents()[..nc]);
+                s[2 + nc..2 + nc + nv].copy_from_slice(&d.voltages()[..nv]);
+                s[2 + nc + nv] = d.params().u_sup;
+            }
+            Drive::Pmsm(d) => {
+                let (i_abc, i_dq, u_abc, u_dq) = (d.i_abc(), d.i_dq(), d.u_abc(), d.u_dq());
+                s[0] = d.omega();
+                s[1] = d.torque();
+                s[2..5].copy_from_slice(&i_abc);
+                s[5..7].copy_from_slice(&i_dq);
+                s[7..10].copy_from_slice(&u_abc);
+                s[10..12].copy_from_slice(&u_dq);
+                s[12] = d.epsilon();
+                s[13] = d.params().u_sup;
+            }
+        }
+    }
+
+    fn observe(&self, obs: &mut [f32]) {
+        let n = self.state.len();
+        for i in 0..n {
+            obs[i] = (self.state[i] / self.limits[i]) as f32;
+        }
+        for (j, r) in self.reference.iter().enumerate() {
+            obs[n + j] = *r as f32;
+        }
+    }
+
+    /// The next reference value(s): a Wiener step, clipped to the bounds.
+    fn advance_reference(&mut self) {
+        match self.config.reference {
+            MotorReference::Constant { value } => self.reference.fill(value),
+            MotorReference::Wiener { sigma_range: [lo, hi], episode_lengths: [a, b] } => {
+                if self.subepisode_left == 0 {
+                    self.sigma = 10f64.powf(self.rng.random_range(lo.log10()..=hi.log10()));
+                    self.subepisode_left = self.rng.random_range(a..=b);
+                }
+                self.subepisode_left -= 1;
+                for (r, [blo, bhi]) in self.reference.iter_mut().zip(&self.bounds) {
+                    let z: f64 = StandardNormal.sample(&mut self.rng);
+                    *r = (*r + self.sigma * z).clamp(*blo, *bhi);
+                }
+            }
+        }
+    }
+
+    /// GEM's constraint: the violation degree (0 or 1).
+    fn violation(&self) -> bool {
+        match self.motor {
+            Motor::Dc(k) => k.currents().iter().any(|c| {
+                let i = self.names.iter().position(|n| n == c).unwrap_or(2);
+                (self.state[i] / self.limits[i]).abs() > 1.0
+            }),
+            Motor::Pmsm => {
+                let (d, q) = (self.state[5] / self.limits[5], self.state[6] / self.limits[6]);
+                d * d + q * q > 1.0
+            }
+        }
+    }
+}
+
+impl Env for MotorEnv {
+    fn spec(&self) -> &EnvSpec {
+        &self.spec
+    }
+
+    fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
+        if obs.len() != self.spec.obs_dim() {
+            return Err(EnvError::BufferLength { what: "observation", expected: self.spec.obs_dim(), got: obs.len() });
+        }
+        if let Some(seed) = seed {
+            self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        }
+        match &mut self.drive {
+            Drive::Dc(d) => d.reset(0.0, [0.0; 2]),
+            Drive::Pmsm(d) => d.reset(0.0, [0.0; 2], 0.0),
+        }
+        self.subepisode_left = 0;
+        for (r, [lo, hi]) in self.reference.iter_mut().zip(&self.bounds) {
+            *r = match self.config.reference {
+                MotorReference::Constant { value } => value,
+                MotorReference::Wiener { .. } => self.rng.random_range(*lo..=*hi),
+            };
+        }
+        self.read_state();
+        self.observe(obs);
+        info.clear();
+        Ok(())
+    }
+
+    fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        if obs.len() != self.spec.obs_dim() {
+            return Err(EnvError::BufferLength { what: "observation", expected: self.spec.obs_dim(), got: obs.len() });
+        }
+        let env = self.spec.id.clone();
+        let body_err = |e: bodies::BodyError| EnvError::Config { env: env.clone(), message: format!("action: {e}") };
+        let result = if let Space::Discrete { n } = self.spec.action_space {
+            if action.len() != 1 {
+                return Err(EnvError::ActionLength { env: self.spec.id.clone(), expected: 1, got: action.len() });
+            }
+            let a = action[0];
+            if !(a.is_finite() && a >= 0.0 && a.fract() == 0.0 && (a as usize) < n) {
+                return Err(EnvError::Config { env: self.spec.id.clone(), message: format!("action {a}: expected a switching state in 0..{n}") });
+            }
+            let s = a as usize;
+            match &mut self.drive {
+                Drive::Dc(d) if d.channels() == 2 => d.step(&[ConverterAction::Switch(s / 4), ConverterAction::Switch(s % 4)]),
+                Drive::Dc(d) => d.step(&[ConverterAction::Switch(s)]),
+                Drive::Pmsm(d) => d.step(ConverterAction::Switch(s)),
+            }
+        } else {
+            let mut scratch = std::mem::take(&mut self.action);
+            let mut u = [0.0f64; 3];
+            let clipped = check_action(&self.spec, action, &mut scratch)?;
+            let n = clipped.len();
+            for (o, &x) in u.iter_mut().zip(clipped) {
+                *o = x as f64;
+            }
+            self.action = scratch;
+            match &mut self.drive {
+                Drive::Dc(d) => {
+                    let actions = [ConverterAction::Duty(&u[0..1]), ConverterAction::Duty(&u[1..2])];
+                    d.step(&actions[..n])
+                }
+                Drive::Pmsm(d) => d.step(ConverterAction::Duty(&u)),
+            }
+        };
+        result.map_err(body_err)?;
+        self.read_state();
+        // GEM's reward compares the new state with the reference of the previous observation.
+        let mut reward = 0.0;
+        for ((&i, w), r) in self.referenced.iter().zip(&self.weights).zip(&self.reference) {
+            let l = 1.0 - self.lows[i];
+            reward -= w * ((self.state[i] / self.limits[i] - r).abs() / l).powf(self.config.reward_power);
+        }
+        let violated = self.violation();
+        if violated {
+            reward = -self.weights.iter().sum::<f64>() / (1.0 - self.config.gamma);
+        }
+        self.advance_reference();
+        self.observe(obs);
+        info.clear();
+        if let Drive::Dc(d) = &self.drive {
+            info.set("input_power", d.input_power());
+        }
+        Ok(Step { reward, terminated: violated, truncated: false })
+    }
+
+    fn render_state(&self) -> RenderState {
+        RenderState::default()
+    }
+
+    fn physical_state(&self, out: &mut Vec<(String, f64)>) {
+        out.clear();
+        for (n, v) in self.names.iter().zip(&self.state) {
+            out.push((n.to_string(), *v));
+        }
+    }
+}

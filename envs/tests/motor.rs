@@ -1,0 +1,91 @@
+//! Motor tasks against GEM's conventions and Gymnasium's contract (the trajectories themselves
+//! are checked against GEM by tools/gem/compare.sh).
+
+use envs::tasks::motor::{gem_id, ids};
+use envs::{make, make_with, EnvError, EnvExt, Info, Space};
+
+fn table(text: &str) -> toml::Table {
+    text.parse().unwrap()
+}
+
+#[test]
+fn every_gem_family_is_registered_with_its_gem_id() {
+    assert_eq!(ids().len(), 30);
+    assert_eq!(gem_id("DcPermExSpeed-v0").as_deref(), Some("Cont-SC-PermExDc-v0"));
+    assert_eq!(gem_id("PmsmCurrentFinite-v0").as_deref(), Some("Finite-CC-PMSM-v0"));
+    for (id, _) in ids() {
+        let mut env = make(&id).unwrap();
+        let (obs, _) = env.reset_vec(Some(0)).unwrap();
+        assert_eq!(obs.len(), env.spec().obs_dim(), "{id}");
+        assert_eq!(env.spec().observation_names.len(), obs.len(), "{id}");
+        let finite = id.contains("Finite");
+        assert_eq!(matches!(env.spec().action_space, Space::Discrete { .. }), finite, "{id}");
+    }
+    let env = make("PmsmSpeed-v0").unwrap();
+    assert_eq!(&env.spec().observation_names[..3], ["omega", "torque", "i_a"]);
+    assert_eq!(env.spec().observation_names.last().unwrap(), "omega_ref");
+    assert_eq!(env.spec().act_dim(), 3);
+    assert_eq!(make("DcExtExCurrent-v0").unwrap().spec().act_dim(), 2);
+}
+
+/// GEM's weighted sum of errors: with a constant reference r on ω (in [−1, 1], so l = 2) the
+/// reward is −|ω/ω_lim − r|/2; a current beyond its limit terminates with −1/(1 − γ) = −10.
+#[test]
+fn reward_is_gems_weighted_sum_of_errors_and_a_violation_terminates() {
+    let cfg = table("max_episode_steps = 500\n[reference]\ntype = \"constant\"\nvalue = 0.25");
+    let mut env = make_with("DcPermExSpeed-v0", Some(&cfg)).unwrap();
+    let (obs, _) = env.reset_vec(Some(0)).unwrap();
+    assert_eq!(*obs.last().unwrap(), 0.25);
+    let mut info = Info::default();
+    let mut o = obs.clone();
+    for _ in 0..50 {
+        let s = env.step(&[0.02], &mut o, &mut info).unwrap();
+        let expected = -((o[0] as f64) - 0.25).abs() / 2.0;
+        assert!((s.reward - expected).abs() < 1e-6, "{} vs {expected}", s.reward);
+        assert!(!s.done());
+    }
+    // Full voltage from rest drives the armature current past 210 A within a few steps.
+    let mut env = make("DcPermExSpeed-v0").unwrap();
+    env.reset_vec(Some(0)).unwrap();
+    let mut last = None;
+    for _ in 0..20 {
+        let (o, s, _) = env.step_vec(&[1.0]).unwrap();
+        if s.done() {
+            last = Some((o, s));
+            break;
+        }
+    }
+    let (o, s) = last.expect("the current limit is violated");
+    assert!(s.terminated && (s.reward + 10.0).abs() < 1e-9 && o[2].abs() > 1.0, "{s:?} {o:?}");
+}
+
+#[test]
+fn bad_actions_and_configs_are_named() {
+    let mut env = make("DcPermExSpeedFinite-v0").unwrap();
+    env.reset_vec(Some(0)).unwrap();
+    assert!(env.step_vec(&[4.0]).unwrap_err().to_string().contains("switching state in 0..4"));
+    assert!(env.step_vec(&[1.5]).unwrap_err().to_string().contains("switching state"));
+    assert!(env.step_vec(&[1.0]).is_ok());
+    let mut env = make("DcPermExSpeed-v0").unwrap();
+    env.reset_vec(Some(0)).unwrap();
+    assert!(matches!(env.step_vec(&[f32::NAN]).unwrap_err(), EnvError::NonFiniteAction { .. }));
+    let err = |text: &str| make_with("DcPermExSpeed-v0", Some(&table(text))).unwrap_err().to_string();
+    assert!(err("[dc_motor]\nr_a = -1.0\nl_a = 19e-6\nr_e = 0.16\nl_e = 5.4e-3\nl_e_prime = 1.7e-3\npsi_e = 0.165\nj_rotor = 0.025").contains("`r_a`"));
+    assert!(err("[dc_motor]\nr_x = 1.0").contains("r_x"));
+    assert!(err("gamma = 1.0").contains("gamma"));
+    assert!(err("[load]\ntype = \"polynomial\"\na = 0.0\nb = 0.0\nc = 0.0\nj_load = -1.0").contains("j_load"));
+}
+
+#[test]
+fn same_seed_same_reference() {
+    let run = |seed| {
+        let mut env = make("PmsmCurrent-v0").unwrap();
+        let mut out = env.reset_vec(Some(seed)).unwrap().0;
+        for _ in 0..300 {
+            out.extend(env.step_vec(&[0.0, 0.0, 0.0]).unwrap().0);
+        }
+        out
+    };
+    assert_eq!(run(3), run(3));
+    assert_ne!(run(3), run(4));
+}
