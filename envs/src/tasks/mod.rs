@@ -2,5 +2,6 @@
 
 pub mod blimp_altitude;
 pub mod motor;
+pub mod motor_reference;
 pub mod pendulum;
 pub mod swimmer;

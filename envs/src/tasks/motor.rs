@@ -12,7 +12,7 @@
 //! | Termination | a limit violation: a DC current beyond its limit (GEM's `LimitConstraint`), the PMSM's `(i_sd² + i_sq²)/i_lim² > 1` (`SquaredConstraint`) |
 //! | Truncation | after `max_episode_steps` (GEM has no time limit; 10 000 steps = 1 s continuous here) |
 //! | Reset | from rest: ω = 0 (or the constant-speed load's ω), currents 0; a new reference |
-//! | Reference | GEM's Wiener process on the controlled state (speed ω, torque, or the current(s)): σ drawn log-uniformly per sub-episode of 500–2000 steps, the value clipped to ±nominal/limit (0 to +… where the state cannot go negative); or `constant` |
+//! | Reference | on the controlled state (speed ω, torque, or the current(s)), within ±nominal/limit (from 0 where the state cannot go negative): GEM's Wiener process by default (σ drawn log-uniformly per sub-episode of 500–2000 steps), or any of GEM's other generators ([`crate::tasks::motor_reference`]: sinusoidal, triangular, sawtooth, step, constant, switched) |
 //!
 //! `physical_state` gives the same states in SI units under GEM's names, for traces.
 
@@ -22,11 +22,11 @@ use bodies::motor::drive::{DcDrive, DcDriveParams, PmsmDrive, PmsmDriveParams};
 use bodies::motor::load::Load;
 use bodies::motor::pmsm::PmsmParams;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
+use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+pub use crate::tasks::motor_reference::{MotorReference, ReferenceProcess};
 use crate::render::RenderState;
 use crate::space::{BoxSpace, Space};
 
@@ -83,16 +83,6 @@ pub fn parse_id(id: &str) -> Option<(Motor, Task, bool)> {
         _ => return None,
     };
     Some((motor, task, finite))
-}
-
-/// How the reference is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum MotorReference {
-    /// GEM's Wiener process: σ ~ 10^U(log σ_lo, log σ_hi) per sub-episode of `episode_lengths` steps.
-    Wiener { sigma_range: [f64; 2], episode_lengths: [usize; 2] },
-    /// A constant normalised value.
-    Constant { value: f64 },
 }
 
 /// Configuration of a motor task (every key optional; unknown keys are errors). Defaults are
@@ -187,10 +177,8 @@ pub struct MotorEnv {
     referenced: Vec<usize>,
     weights: Vec<f64>,
     bounds: Vec<[f64; 2]>,
-    /// Reference values shown in the latest observation, and the Wiener process's state.
-    reference: Vec<f64>,
-    sigma: f64,
-    subepisode_left: usize,
+    /// Reference processes (their values are shown in the latest observation).
+    reference: Vec<ReferenceProcess>,
     state: Vec<f64>,
     rng: Xoshiro256PlusPlus,
     action: Vec<f32>,
@@ -206,13 +194,7 @@ impl MotorEnv {
                 config.gamma, config.reward_power, config.max_episode_steps
             )));
         }
-        match config.reference {
-            MotorReference::Wiener { sigma_range: [lo, hi], episode_lengths: [a, b] } if !(lo > 0.0 && lo <= hi && hi.is_finite() && a > 0 && a <= b) => {
-                return Err(cfg_err(format!("reference: sigma_range [{lo}, {hi}], episode_lengths [{a}, {b}]: expected 0 < min ≤ max")));
-            }
-            MotorReference::Constant { value } if !value.is_finite() => return Err(cfg_err(format!("reference value {value}: expected a finite number"))),
-            _ => {}
-        }
+        config.reference.validate().map_err(cfg_err)?;
         let converter = |k| Converter { kind: k, finite, interlocking_time: config.interlocking_time };
         let (drive, names, limits, lows, nominal): (Drive, Vec<&'static str>, Vec<f64>, Vec<f64>, Vec<f64>) = match motor {
             Motor::Dc(k) => {
@@ -324,9 +306,7 @@ impl MotorEnv {
             referenced,
             weights,
             bounds,
-            reference: vec![0.0; n_ref],
-            sigma: 0.0,
-            subepisode_left: 0,
+            reference: vec![ReferenceProcess::default(); n_ref],
             rng: Xoshiro256PlusPlus::seed_from_u64(0),
             action: Vec::with_capacity(act_dim),
             config,
@@ -374,25 +354,14 @@ impl MotorEnv {
             obs[i] = (self.state[i] / self.limits[i]) as f32;
         }
         for (j, r) in self.reference.iter().enumerate() {
-            obs[n + j] = *r as f32;
+            obs[n + j] = r.value as f32;
         }
     }
 
-    /// The next reference value(s): a Wiener step, clipped to the bounds.
+    /// The next reference value(s).
     fn advance_reference(&mut self) {
-        match self.config.reference {
-            MotorReference::Constant { value } => self.reference.fill(value),
-            MotorReference::Wiener { sigma_range: [lo, hi], episode_lengths: [a, b] } => {
-                if self.subepisode_left == 0 {
-                    self.sigma = 10f64.powf(self.rng.random_range(lo.log10()..=hi.log10()));
-                    self.subepisode_left = self.rng.random_range(a..=b);
-                }
-                self.subepisode_left -= 1;
-                for (r, [blo, bhi]) in self.reference.iter_mut().zip(&self.bounds) {
-                    let z: f64 = StandardNormal.sample(&mut self.rng);
-                    *r = (*r + self.sigma * z).clamp(*blo, *bhi);
-                }
-            }
+        for (r, bounds) in self.reference.iter_mut().zip(&self.bounds) {
+            r.advance(&self.config.reference, *bounds, self.config.tau, &mut self.rng);
         }
     }
 
@@ -427,12 +396,8 @@ impl Env for MotorEnv {
             Drive::Dc(d) => d.reset(0.0, [0.0; 2]),
             Drive::Pmsm(d) => d.reset(0.0, [0.0; 2], 0.0),
         }
-        self.subepisode_left = 0;
-        for (r, [lo, hi]) in self.reference.iter_mut().zip(&self.bounds) {
-            *r = match self.config.reference {
-                MotorReference::Constant { value } => value,
-                MotorReference::Wiener { .. } => self.rng.random_range(*lo..=*hi),
-            };
+        for (r, bounds) in self.reference.iter_mut().zip(&self.bounds) {
+            r.reset(&self.config.reference, *bounds, &mut self.rng);
         }
         self.read_state();
         self.observe(obs);
@@ -483,7 +448,7 @@ impl Env for MotorEnv {
         let mut reward = 0.0;
         for ((&i, w), r) in self.referenced.iter().zip(&self.weights).zip(&self.reference) {
             let l = 1.0 - self.lows[i];
-            reward -= w * ((self.state[i] / self.limits[i] - r).abs() / l).powf(self.config.reward_power);
+            reward -= w * ((self.state[i] / self.limits[i] - r.value).abs() / l).powf(self.config.reward_power);
         }
         let violated = self.violation();
         if violated {
