@@ -4,6 +4,7 @@
 //! the blimp's controllers (and the spiking networks that mimic it) build on.
 
 pub mod baselines;
+pub mod cascaded_pi;
 pub mod lif;
 pub mod ncap;
 pub mod pid;
@@ -11,6 +12,7 @@ pub mod policy;
 pub mod rollout;
 pub mod snn;
 
+pub use cascaded_pi::{CascadedPi, CascadedPiConfig};
 pub use baselines::{Constant, ConstantConfig, Replay, ReplayConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
@@ -35,6 +37,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "ncap-random-init", summary: "NCAP with random initial weights (ablation)" },
     ControllerEntry { name: "pid", summary: "discrete PID on a measurement and a reference (gains tuned for BlimpAltitude-v0)" },
     ControllerEntry { name: "pd", summary: "the PID without its integral (K_i = 0): what non-neutral buoyancy defeats" },
+    ControllerEntry { name: "cascaded-pi", summary: "current and speed PI of a DC drive, symmetric optimum (a = 4), EMF feed-forward, anti-windup (Dc…Speed-v0)" },
     ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid)" },
     ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
@@ -93,6 +96,7 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
             }
             Ok(Box::new(PidController::new(name, spec, &cfg)?))
         }
+        "cascaded-pi" => Ok(Box::new(CascadedPi::new(spec, &parse(name, config)?)?)),
         "snn" | "snn-pd" => Ok(Box::new(SnnController::new(name, spec, snn_config(name, config)?)?)),
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;

@@ -121,7 +121,7 @@ fn swimmer_spec() -> EnvSpec {
 
 #[test]
 fn registry_builds_every_controller_for_a_body_and_refuses_the_others_by_name() {
-    let specs = ["Swimmer6-v0", "BlimpAltitude-v0"].map(|id| envs::make(id).unwrap().spec().clone());
+    let specs = ["Swimmer6-v0", "BlimpAltitude-v0", "DcPermExSpeed-v0"].map(|id| envs::make(id).unwrap().spec().clone());
     for entry in controllers::CONTROLLERS {
         let mut built = 0;
         for spec in &specs {

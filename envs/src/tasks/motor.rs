@@ -157,6 +157,51 @@ impl MotorConfig {
     }
 }
 
+/// Facts a model-based controller (the cascaded PI) needs, as spec attributes (SI): the DC kind
+/// (0 externally excited, 1 series, 2 shunt, 3 permanently excited), the motor's parameters, the
+/// total inertia, τ, the supply, and each state's limit and nominal value (`limit_omega`,
+/// `nominal_i`, ...).
+fn motor_attrs(motor: Motor, config: &MotorConfig, names: &[&'static str], limits: &[f64], nominal: &[f64]) -> Vec<(&'static str, f64)> {
+    let mut attrs = vec![("tau", config.tau), ("u_sup", config.u_sup)];
+    match motor {
+        Motor::Dc(kind) => {
+            let p = &config.dc_motor;
+            let code = match kind {
+                DcKind::ExternallyExcited => 0.0,
+                DcKind::Series => 1.0,
+                DcKind::Shunt => 2.0,
+                DcKind::PermanentlyExcited => 3.0,
+            };
+            attrs.extend([("dc_kind", code), ("r_a", p.r_a), ("l_a", p.l_a), ("r_e", p.r_e), ("l_e", p.l_e), ("l_e_prime", p.l_e_prime), ("psi_e", p.psi_e)]);
+            attrs.push(("j_total", p.j_rotor + config.load.inertia()));
+        }
+        Motor::Pmsm => {
+            let p = &config.pmsm_motor;
+            attrs.extend([("p", p.p), ("l_d", p.l_d), ("l_q", p.l_q), ("r_s", p.r_s), ("psi_p", p.psi_p), ("j_total", p.j_rotor + config.load.inertia())]);
+        }
+    }
+    const LIMIT: [(&str, &str); 6] = [("omega", "limit_omega"), ("torque", "limit_torque"), ("i", "limit_i"), ("i_a", "limit_i"), ("i_sd", "limit_i"), ("u", "limit_u")];
+    const NOMINAL: [(&str, &str); 5] = [("omega", "nominal_omega"), ("torque", "nominal_torque"), ("i", "nominal_i"), ("i_a", "nominal_i"), ("i_sd", "nominal_i")];
+    for (state, key) in LIMIT {
+        if let Some(k) = names.iter().position(|n| *n == state) {
+            if !attrs.iter().any(|(a, _)| *a == key) {
+                attrs.push((key, limits[k]));
+            }
+        }
+    }
+    for (state, key) in NOMINAL {
+        if let Some(k) = names.iter().position(|n| *n == state) {
+            if !attrs.iter().any(|(a, _)| *a == key) {
+                attrs.push((key, nominal[k]));
+            }
+        }
+    }
+    if let Some(k) = names.iter().position(|n| *n == "u_a" || *n == "u_sd") {
+        attrs.push(("limit_u", limits[k]));
+    }
+    attrs
+}
+
 enum Drive {
     Dc(DcDrive),
     Pmsm(PmsmDrive),
@@ -290,7 +335,7 @@ impl MotorEnv {
             action_space: act_space,
             dt: config.tau,
             max_episode_steps: Some(config.max_episode_steps),
-            attrs: vec![],
+            attrs: motor_attrs(motor, &config, &names, &limits, &nominal),
             observation_names,
         };
         let n_ref = referenced.len();
