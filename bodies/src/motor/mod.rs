@@ -8,6 +8,7 @@
 //! | [`pmsm`] | the PMSM in the rotor's dq frame |
 //! | [`transforms`] | Clarke (abc ↔ αβ) and Park (αβ ↔ dq) transforms as GEM writes them |
 //! | [`load`] | mechanical loads: polynomial static load, constant speed |
+//! | [`actuator`] | a geared DC motor driving a joint of another body (current solved exactly) |
 //! | [`converter`] | 1-, 2-, 4-quadrant DC converters and the B6 bridge, continuous and finite |
 //! | [`drive`] | a motor, its converter, supply and load integrated over one control period |
 //!
@@ -18,6 +19,7 @@
 //! (rtol 1e-6); RK4's local error at τ = 1e-4 s is of order (τ/T)⁵ with T the fastest time
 //! constant (DC: l_a/r_a = 1.2 ms; PMSM: 1/(p·ω) ≥ 0.8 ms), below 1e-5 relative.
 
+pub mod actuator;
 pub mod converter;
 pub mod dc;
 pub mod drive;
