@@ -168,11 +168,13 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A tracking task's episode metrics ([`envs::tracking::METRIC_KEYS`]) from each episode's
-/// final info, for the keys that episodes report.
+/// A tracking task's episode metrics ([`envs::tracking::METRIC_KEYS`]), and the electrical
+/// energy drawn by motor-driven bodies, from each episode's final info, for the keys that
+/// episodes report.
 fn tracking_metrics(episodes: &[controllers::Episode]) -> Vec<(&'static str, Vec<f64>)> {
     envs::tracking::METRIC_KEYS
         .iter()
+        .chain(&["electrical_energy"])
         .map(|&key| (key, episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).collect::<Vec<f64>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect()

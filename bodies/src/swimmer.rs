@@ -47,8 +47,12 @@ pub struct SwimmerParams {
     pub joint_range: Option<f64>,
     /// Hinge armature (kg·m²).
     pub armature: f64,
-    /// Motor gear (N·m per unit of control).
+    /// Motor gear (N·m per unit of control) of the ideal torque actuators.
     pub gear: f64,
+    /// DC motors at the hinges instead of ideal torque sources ([`crate::motor::actuator`]):
+    /// the command is each motor's duty cycle, the hinge speed drives its back-EMF, and its
+    /// rotor's reflected inertia adds to the hinge's armature. `None`: torque `gear · u`.
+    pub dc_motors: Option<crate::motor::actuator::DcActuatorParams>,
     /// Fluid density (kg/m³).
     pub fluid_density: f64,
     /// Whether the hinge ranges are enforced (as MuJoCo's soft limits).
@@ -62,6 +66,13 @@ pub struct SwimmerParams {
     pub solver_substeps: usize,
 }
 
+impl SwimmerParams {
+    /// A hinge's armature (kg·m²): its own, plus its DC motor's reflected rotor inertia.
+    pub fn hinge_armature(&self) -> f64 {
+        self.armature + self.dc_motors.map_or(0.0, |m| m.reflected_inertia())
+    }
+}
+
 impl Default for SwimmerParams {
     fn default() -> Self {
         Self {
@@ -72,6 +83,7 @@ impl Default for SwimmerParams {
             joint_range: None,
             armature: 1e-6,
             gear: 5e-4,
+            dc_motors: None,
             fluid_density: 3000.0,
             joint_limits: true,
             physics_dt: 0.015,
@@ -110,6 +122,9 @@ impl SwimmerParams {
             positive("link_half_sizes", h)?;
         }
         positive("gear", self.gear)?;
+        if let Some(m) = &self.dc_motors {
+            m.validate()?;
+        }
         positive("physics_dt", self.physics_dt)?;
         if !(1..=64).contains(&self.solver_substeps) {
             return Err(BodyError::new("solver_substeps", self.solver_substeps, "an integer in 1..=64"));
@@ -174,6 +189,8 @@ struct SnapshotRef<'a> {
     time: f64,
     unconstrained_acc: &'a [Option<f32>],
     applied_limit: &'a [Option<(LimitTerms, f32)>],
+    motors: &'a [crate::motor::actuator::DcActuator],
+    electrical_energy: f64,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +203,8 @@ struct SnapshotOwned {
     time: f64,
     unconstrained_acc: Vec<Option<f32>>,
     applied_limit: Vec<Option<(LimitTerms, f32)>>,
+    motors: Vec<crate::motor::actuator::DcActuator>,
+    electrical_energy: f64,
 }
 
 /// dm_control's swimmer on Rapier. Build with [`Swimmer::new`], place with
@@ -211,6 +230,13 @@ pub struct Swimmer {
     unconstrained_acc: Vec<Option<f32>>,
     /// Per hinge: the limit terms applied in the latest physics step, and their rest angle.
     applied_limit: Vec<Option<(LimitTerms, f32)>>,
+    /// Per hinge: its DC motor (empty with ideal actuators), and the torque of the latest physics step (N·m).
+    motors: Vec<crate::motor::actuator::DcActuator>,
+    hinge_torque: Vec<f32>,
+    /// Electrical energy drawn by the motors since the last `set_state` (J), and the mean power
+    /// over the latest `step` (W).
+    electrical_energy: f64,
+    electrical_power: f64,
 }
 
 impl std::fmt::Debug for Swimmer {
@@ -225,6 +251,10 @@ impl Swimmer {
         params.validate()?;
         let n = params.n_links;
         let drag = InertiaBoxDrag::new(params.link_half_sizes.map(|h| 2.0 * h), params.fluid_density);
+        let motors = match params.dc_motors {
+            Some(m) => vec![crate::motor::actuator::DcActuator::new(m)?; n - 1],
+            None => Vec::new(),
+        };
         let mut swimmer = Self {
             range: params.joint_range() as f32,
             drag,
@@ -240,6 +270,10 @@ impl Swimmer {
             time: 0.0,
             unconstrained_acc: vec![None; n - 1],
             applied_limit: vec![None; n - 1],
+            motors,
+            hinge_torque: vec![0.0; n - 1],
+            electrical_energy: 0.0,
+            electrical_power: 0.0,
             params,
         };
         swimmer.rebuild();
@@ -300,7 +334,7 @@ impl Swimmer {
         mb.damping_mut().fill(0.0);
         mb.armature_mut().fill(0.0);
         for i in 3..n + 2 {
-            mb.armature_mut()[i] = p.armature as Real;
+            mb.armature_mut()[i] = p.hinge_armature() as Real;
         }
         self.world = world;
     }
@@ -358,6 +392,9 @@ impl Swimmer {
         self.time = 0.0;
         self.unconstrained_acc.fill(None);
         self.applied_limit.fill(None);
+        self.motors.iter_mut().for_each(|m| m.reset());
+        self.electrical_energy = 0.0;
+        self.electrical_power = 0.0;
         self.update_kinematics();
         // Rapier reads the links' rigid-body velocities for the gyroscopic and Coriolis terms.
         for (k, &h) in self.kinematics.iter().zip(&self.links) {
@@ -383,6 +420,8 @@ impl Swimmer {
             time: self.time,
             unconstrained_acc: &self.unconstrained_acc,
             applied_limit: &self.applied_limit,
+            motors: &self.motors,
+            electrical_energy: self.electrical_energy,
         };
         let mut bytes = Vec::new();
         ciborium::into_writer(&snapshot, &mut bytes).expect("writing CBOR into memory cannot fail");
@@ -408,8 +447,13 @@ impl Swimmer {
         self.qd = s.qd;
         self.qd_before = s.qd_before;
         self.time = s.time;
+        if s.motors.len() != self.motors.len() {
+            return Err(SnapshotError::new("motor states of the wrong count"));
+        }
         self.unconstrained_acc = s.unconstrained_acc;
         self.applied_limit = s.applied_limit;
+        self.motors = s.motors;
+        self.electrical_energy = s.electrical_energy;
         self.update_kinematics();
         Ok(())
     }
@@ -482,14 +526,44 @@ impl Swimmer {
     /// (clipped to [−1, 1]; torque `gear · u` N·m).
     pub fn step(&mut self, u: &[f32], substeps: usize) {
         assert_eq!(u.len(), self.n_joints(), "one control per hinge");
+        let energy_before = self.electrical_energy;
         for _ in 0..substeps {
             self.physics_step(u);
         }
+        self.electrical_power = (self.electrical_energy - energy_before) / (substeps.max(1) as f64 * self.params.physics_dt);
+    }
+
+    /// Electrical energy the hinge motors drew since the last `set_state` (J; 0 with ideal actuators).
+    pub fn electrical_energy(&self) -> f64 {
+        self.electrical_energy
+    }
+
+    /// Mean electrical power of the hinge motors over the latest `step` (W).
+    pub fn electrical_power(&self) -> f64 {
+        self.electrical_power
+    }
+
+    /// The hinge motors' armature currents (A); empty with ideal actuators.
+    pub fn motor_currents(&self) -> Vec<f64> {
+        self.motors.iter().map(|m| m.current()).collect()
     }
 
     fn physics_step(&mut self, u: &[f32]) {
         let n = self.n_links();
-        let gear = self.params.gear as f32;
+        // Hinge torques: ideal (gear · u) or each DC motor's mean torque over the step at the
+        // hinge's current speed.
+        let dt = self.params.physics_dt;
+        for j in 0..n - 1 {
+            let uj = u[j].clamp(-1.0, 1.0);
+            self.hinge_torque[j] = match self.motors.get_mut(j) {
+                Some(m) => {
+                    let out = m.step(uj as f64, self.qd[3 + j] as f64, dt);
+                    self.electrical_energy += out.power * dt;
+                    out.torque as f32
+                }
+                None => self.params.gear as f32 * uj,
+            };
+        }
         // Forces: drag on every link at its centre of mass, motor torques on each hinge's two links.
         for i in 0..n {
             let k = self.kinematics[i];
@@ -499,10 +573,10 @@ impl Swimmer {
             let (s, c) = k.yaw.sin_cos();
             let mut torque = tz;
             if i + 1 < n {
-                torque -= gear * u[i].clamp(-1.0, 1.0);
+                torque -= self.hinge_torque[i];
             }
             if i > 0 {
-                torque += gear * u[i - 1].clamp(-1.0, 1.0);
+                torque += self.hinge_torque[i - 1];
             }
             let rb = &mut self.world.bodies[self.links[i]];
             rb.reset_forces(false);
@@ -516,7 +590,7 @@ impl Swimmer {
         // unconstrained acceleration along the limit's direction).
         if self.params.joint_limits {
             let range = self.range;
-            let base_armature = self.params.armature as Real;
+            let base_armature = self.params.hinge_armature() as Real;
             let (b, k) = self.limit.gains();
             let dt = self.params.physics_dt as f32;
             let (mb, _) = self.world.multibody_joints.get_mut(self.root_joint).expect("root joint exists");

@@ -34,3 +34,28 @@ fn zero_policy_does_not_move_and_random_barely_swims() {
     let random = mean_return("random", 0..3);
     assert!(random > 40.0 && random < 200.0, "random: {random}");
 }
+
+/// NCAP through DC motors (`[dc_motors]`, micro-motors whose stall torque equals the ideal
+/// actuators' full torque): the back-EMF at swimming speeds is small, so it swims almost as with
+/// ideal torque sources; the electrical energy reported is what the motors drew (about I²R at
+/// the near-stall currents NCAP's saturated commands ask for); a weaker supply swims slower.
+#[test]
+fn ncap_swims_through_dc_motors_and_reports_the_energy_drawn() {
+    let run = |config: &str| {
+        let cfg: toml::Table = config.parse().unwrap();
+        let mut env = envs::make_with("Swimmer6-v0", Some(&cfg)).unwrap();
+        let mut ncap = controllers::make("ncap", env.spec(), None).unwrap();
+        let ep = run_episode(env.as_mut(), ncap.as_mut(), 0, |_| {}).unwrap();
+        let energy = ep.final_info.iter().find(|(k, _)| *k == "electrical_energy").map(|(_, v)| *v);
+        (ep.episode_return, energy)
+    };
+    let (ideal, none) = run("");
+    assert_eq!(none, None, "ideal actuators draw no electrical energy");
+    let (motors, energy) = run("[dc_motors]");
+    let energy = energy.unwrap();
+    assert!((motors - ideal).abs() / ideal < 0.02, "DC motors {motors:.1} vs ideal {ideal:.1}");
+    // Five motors over 30 s, at most u_sup²/R = 0.75 W each: ≤ 112.5 J; NCAP keeps them busy.
+    assert!(energy > 20.0 && energy < 112.5, "{energy} J");
+    let (weak, _) = run("[dc_motors]\nu_sup = 0.5");
+    assert!(weak < motors - 50.0, "a third of the voltage: {weak:.1} vs {motors:.1}");
+}

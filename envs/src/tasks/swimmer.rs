@@ -11,7 +11,8 @@
 //! | Truncation | after `max_episode_steps` (1000 steps = 30 s), or at once if the physics blows up: a non-finite state or a speed above 1000 m/s or rad/s (`info.truncation_reason` says which; the observation is zeroed) |
 //! | Reset | head at the origin at rest, yaw ~ U[−π, π], each hinge angle ~ U(−range, range), all velocities zero |
 //! | Step | 0.03 s of simulated time: forces updated every 15 ms (`substeps` = 2), dynamics integrated at 7.5 ms (`solver_substeps` = 2) |
-//! | Info | `forward_velocity` (m/s) |
+//! | Info | `forward_velocity` (m/s); with `dc_motors`, `electrical_power` (W, mean over the step) and `electrical_energy` (J since reset) |
+//! | Actuators | ideal torque sources (dm_control's), or DC motors (`[dc_motors]`: a coreless micro-motor per hinge by default, [`bodies::motor::actuator`]): the action is then each motor's duty cycle, the hinge's speed drives the back-EMF, and the rotor's inertia adds to the hinge |
 
 use bodies::swimmer::{Swimmer, SwimmerParams, SwimmerState};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -45,6 +46,10 @@ pub struct SwimmerConfig {
     pub joint_limits: bool,
     /// Fluid density (kg/m³).
     pub fluid_density: f64,
+    /// DC motors at the hinges (a `[dc_motors]` table, every key optional) instead of ideal
+    /// torque sources: the action is each motor's duty cycle, and `info` reports the electrical
+    /// power and energy drawn.
+    pub dc_motors: Option<bodies::motor::actuator::DcActuatorParams>,
 }
 
 impl Default for SwimmerConfig {
@@ -58,6 +63,7 @@ impl Default for SwimmerConfig {
             max_episode_steps: 1000,
             joint_limits: true,
             fluid_density: 3000.0,
+            dc_motors: None,
         }
     }
 }
@@ -80,6 +86,7 @@ impl SwimmerConfig {
             n_links: self.n_links,
             joint_limits: self.joint_limits,
             fluid_density: self.fluid_density,
+            dc_motors: self.dc_motors,
             physics_dt: self.control_dt / self.substeps as f64,
             solver_substeps: self.solver_substeps,
             ..SwimmerParams::default()
@@ -205,6 +212,10 @@ impl Env for SwimmerEnv {
         self.observe(obs);
         let v_fwd = self.body.head_forward_velocity() as f64;
         info.set("forward_velocity", v_fwd);
+        if self.config.dc_motors.is_some() {
+            info.set("electrical_power", self.body.electrical_power());
+            info.set("electrical_energy", self.body.electrical_energy());
+        }
         let reward = (v_fwd / self.config.desired_speed).clamp(0.0, 1.0);
         Ok(Step { reward, terminated: false, truncated: false })
     }
