@@ -311,7 +311,7 @@ fn continue_rollout(env: &mut dyn Env, from: usize, steps: usize) -> Vec<u64> {
 fn a_restored_snapshot_continues_bit_for_bit_across_resets() {
     // Episodes of 40 steps, so the continuation crosses resets: the snapshot carries the reset
     // stream and the time limit's step count too.
-    for id in ["Swimmer6-v0", "Pendulum-v1", "BlimpAltitude-v0", "BlimpAltitudeDisturbed-v0"] {
+    for id in ["Swimmer6-v0", "Pendulum-v1", "BlimpAltitude-v0", "BlimpAltitudeDisturbed-v0", "DcPermExSpeed-v0", "PmsmCurrent-v0", "DcExtExTorque-v0"] {
         let config = "max_episode_steps = 40";
         let mut env = make_with(id, Some(&table(config))).unwrap();
         env.reset_vec(Some(3)).unwrap();

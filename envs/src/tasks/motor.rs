@@ -202,9 +202,19 @@ fn motor_attrs(motor: Motor, config: &MotorConfig, names: &[&'static str], limit
     attrs
 }
 
+#[derive(Serialize, Deserialize)]
 enum Drive {
     Dc(DcDrive),
     Pmsm(PmsmDrive),
+}
+
+/// [`MotorEnv`]'s snapshot: the drive, the reference processes and the random stream.
+#[derive(Serialize, Deserialize)]
+struct MotorSnapshot {
+    config: MotorConfig,
+    drive: Drive,
+    reference: Vec<ReferenceProcess>,
+    rng: Xoshiro256PlusPlus,
 }
 
 /// A motor control task (without the time limit, which the registry adds).
@@ -517,5 +527,26 @@ impl Env for MotorEnv {
         for (n, v) in self.names.iter().zip(&self.state) {
             out.push((n.to_string(), *v));
         }
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
+        let drive = match &self.drive {
+            Drive::Dc(d) => Drive::Dc(d.clone()),
+            Drive::Pmsm(d) => Drive::Pmsm(d.clone()),
+        };
+        Ok(crate::snapshot::encode(&MotorSnapshot { config: self.config.clone(), drive, reference: self.reference.clone(), rng: self.rng.clone() }))
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
+        let s: MotorSnapshot = crate::snapshot::decode(&self.spec.id, bytes)?;
+        let same_drive = matches!((&s.drive, &self.drive), (Drive::Dc(_), Drive::Dc(_)) | (Drive::Pmsm(_), Drive::Pmsm(_)));
+        if s.config != self.config || !same_drive || s.reference.len() != self.reference.len() {
+            return Err(EnvError::Snapshot { env: self.spec.id.clone(), message: "taken from another motor task or config".into() });
+        }
+        self.drive = s.drive;
+        self.reference = s.reference;
+        self.rng = s.rng;
+        self.read_state();
+        Ok(())
     }
 }
