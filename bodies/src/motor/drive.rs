@@ -54,15 +54,10 @@ impl DcDriveParams {
         self.nominal.validate("nominal")?;
         self.limits.validate("limits")?;
         self.load.validate()?;
-        positive("u_sup", self.u_sup)?;
-        positive("tau", self.tau)?;
-        if self.substeps == 0 {
-            return Err(BodyError::new("substeps", 0, "an integer ≥ 1"));
-        }
         if self.converter.kind.outputs() != 1 {
             return Err(BodyError::new("converter", format!("{:?}", self.converter.kind), "a DC converter (one-, two- or four-quadrant) for a DC motor"));
         }
-        self.converter.validate(self.tau)
+        check_timing(self.u_sup, self.tau, self.substeps, &self.converter)
     }
 }
 
@@ -188,25 +183,38 @@ impl DcDrive {
             let [di1, di2] = dc::current_derivatives(p.kind, &p.motor, currents, u, y[0]);
             [p.load.acceleration(y[0], torque, j_total), di1, di2]
         };
-        let h = dt / p.substeps as f64;
-        let mut y = [self.omega, self.currents[0], self.currents[1]];
-        for _ in 0..p.substeps {
-            let k1 = f(y);
-            let k2 = f(add(y, k1, h / 2.0));
-            let k3 = f(add(y, k2, h / 2.0));
-            let k4 = f(add(y, k3, h));
-            for i in 0..3 {
-                y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-            }
-        }
+        let y = rk4([self.omega, self.currents[0], self.currents[1]], dt, p.substeps, f);
         self.omega = y[0];
         self.currents = [y[1], y[2]];
         self.torque = dc::torque(p.kind, &p.motor, self.currents);
     }
 }
 
-fn add(y: [f64; 3], k: [f64; 3], h: f64) -> [f64; 3] {
-    [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2]]
+/// Classical RK4 of `dy/dt = f(y)` over `dt` in `substeps` equal steps.
+fn rk4<const N: usize>(mut y: [f64; N], dt: f64, substeps: usize, f: impl Fn([f64; N]) -> [f64; N]) -> [f64; N] {
+    let add = |y: [f64; N], k: [f64; N], h: f64| std::array::from_fn(|i| y[i] + h * k[i]);
+    let h = dt / substeps as f64;
+    for _ in 0..substeps {
+        let k1 = f(y);
+        let k2 = f(add(y, k1, h / 2.0));
+        let k3 = f(add(y, k2, h / 2.0));
+        let k4 = f(add(y, k3, h));
+        for i in 0..N {
+            y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        }
+    }
+    y
+}
+
+/// The checks both drives share: a positive supply and period, at least one RK4 step, and a
+/// converter dead time shorter than the period.
+fn check_timing(u_sup: f64, tau: f64, substeps: usize, converter: &Converter) -> Result<(), BodyError> {
+    positive("u_sup", u_sup)?;
+    positive("tau", tau)?;
+    if substeps == 0 {
+        return Err(BodyError::new("substeps", 0, "an integer ≥ 1"));
+    }
+    converter.validate(tau)
 }
 
 /// Everything that defines a PMSM drive (B6 bridge, ideal supply, load).
@@ -247,15 +255,10 @@ impl PmsmDriveParams {
             }
         }
         self.load.validate()?;
-        positive("u_sup", self.u_sup)?;
-        positive("tau", self.tau)?;
-        if self.substeps == 0 {
-            return Err(BodyError::new("substeps", 0, "an integer ≥ 1"));
-        }
         if self.converter.kind != super::converter::ConverterKind::B6Bridge {
             return Err(BodyError::new("converter", format!("{:?}", self.converter.kind), "the B6 bridge for a three-phase motor"));
         }
-        self.converter.validate(self.tau)
+        check_timing(self.u_sup, self.tau, self.substeps, &self.converter)
     }
 }
 
@@ -374,18 +377,7 @@ impl PmsmDrive {
             let [did, diq, deps] = p.motor.derivatives(i_dq, u_dq, y[0]);
             [p.load.acceleration(y[0], p.motor.torque(i_dq), j_total), did, diq, deps]
         };
-        let add4 = |y: [f64; 4], k: [f64; 4], h: f64| [y[0] + h * k[0], y[1] + h * k[1], y[2] + h * k[2], y[3] + h * k[3]];
-        let h = dt / p.substeps as f64;
-        let mut y = [self.omega, self.i_dq[0], self.i_dq[1], self.epsilon];
-        for _ in 0..p.substeps {
-            let k1 = f(y);
-            let k2 = f(add4(y, k1, h / 2.0));
-            let k3 = f(add4(y, k2, h / 2.0));
-            let k4 = f(add4(y, k3, h));
-            for i in 0..4 {
-                y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-            }
-        }
+        let y = rk4([self.omega, self.i_dq[0], self.i_dq[1], self.epsilon], dt, p.substeps, f);
         self.omega = y[0];
         self.i_dq = [y[1], y[2]];
         self.epsilon = y[3];
