@@ -50,8 +50,11 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
 /// Builds controller `name` for the env described by `spec`; `config` overrides the
 /// controller's options key by key (unknown keys are errors).
 pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<Box<dyn Policy>, PolicyError> {
+    // Open-loop controllers that hold or replay given actions also drive discrete action spaces
+    // (a switching state per step); every other controller computes continuous actions.
     let action_box = match &spec.action_space {
-        Space::Box(b) => b,
+        Space::Box(b) => Some(b),
+        Space::Discrete { .. } if matches!(name, "constant" | "replay" | "zero") => None,
         Space::Discrete { .. } => {
             return Err(PolicyError::Incompatible {
                 controller: name.into(),
@@ -67,13 +70,13 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
         }
         "random" => {
             no_config(name, config)?;
-            if !action_box.is_bounded() {
+            let Some(action_box) = action_box.filter(|b| b.is_bounded()) else {
                 return Err(PolicyError::Incompatible {
                     controller: name.into(),
                     env: spec.id.clone(),
                     reason: "its action space is unbounded".into(),
                 });
-            }
+            };
             Ok(Box::new(UniformRandom::new(action_box.low.clone(), action_box.high.clone())))
         }
         "constant" => {

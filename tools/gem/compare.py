@@ -36,6 +36,15 @@ CASES = [
     ("DcShuntSpeed-v0", "Cont-SC-ShuntDc-v0", [0.02], lambda k: [0.02 + 0.015 * math.sin(2 * math.pi * k / 400) + 0.01 * math.sin(2 * math.pi * k / 97)]),
     ("PmsmSpeed-v0", "Cont-SC-PMSM-v0", [0.01, -0.005, -0.005],
      lambda k: [0.02 * math.cos(2 * math.pi * k / 500 - p * 2 * math.pi / 3) for p in range(3)]),
+    # Torque and current control: constant-speed loads (100 rad/s), other supplies and references.
+    ("DcPermExTorque-v0", "Cont-TC-PermExDc-v0", [0.3], lambda k: [0.29 + 0.02 * math.sin(2 * math.pi * k / 300)]),
+    ("DcSeriesCurrent-v0", "Cont-CC-SeriesDc-v0", [0.1], lambda k: [0.1 + 0.05 * math.sin(2 * math.pi * k / 300)]),
+    ("PmsmCurrent-v0", "Cont-CC-PMSM-v0", [0.01, -0.005, -0.005],
+     lambda k: [0.02 * math.cos(2 * math.pi * k / 200 - p * 2 * math.pi / 3) for p in range(3)]),
+    # Finite converters (τ = 1e-5 s): switching states, mostly the zero vector with short pulses.
+    ("DcPermExSpeedFinite-v0", "Finite-SC-PermExDc-v0", [3], lambda k: [1 if k % 40 == 0 else (2 if k % 97 == 5 else 3)]),
+    ("DcShuntSpeedFinite-v0", "Finite-SC-ShuntDc-v0", [0], lambda k: [1 if k % 40 == 0 else 0]),
+    ("PmsmSpeedFinite-v0", "Finite-SC-PMSM-v0", [0], lambda k: [[4, 6, 2, 3, 1, 5][(k // 200) % 6] if k % 10 == 0 else 0]),
 ]
 
 
@@ -46,8 +55,10 @@ def gem_run(gem_id, actions):
     names = list(inner.physical_system.state_names)
     limits = np.asarray(inner.limits)
     rows = []
+    discrete = hasattr(env.action_space, "n")
     for a in actions:
-        (state, _ref), _r, terminated, _t, _ = env.step(np.asarray(a, dtype=np.float64))
+        act = int(a[0]) if discrete else np.asarray(a, dtype=np.float64)
+        (state, _ref), _r, terminated, _t, _ = env.step(act)
         rows.append(np.asarray(state) * limits)
         if terminated:
             break
@@ -56,7 +67,7 @@ def gem_run(gem_id, actions):
 
 def gem_speed(env, action, steps):
     env.reset(seed=1)
-    a = np.asarray(action, dtype=np.float64)
+    a = int(action[0]) if hasattr(env.action_space, "n") else np.asarray(action, dtype=np.float64)
     start = time.perf_counter()
     done = 0
     while done < steps:
