@@ -464,8 +464,6 @@ impl Env for MotorEnv {
         if obs.len() != self.spec.obs_dim() {
             return Err(EnvError::BufferLength { what: "observation", expected: self.spec.obs_dim(), got: obs.len() });
         }
-        let env = self.spec.id.clone();
-        let body_err = |e: bodies::BodyError| EnvError::Config { env: env.clone(), message: format!("action: {e}") };
         let result = if let Space::Discrete { n } = self.spec.action_space {
             if action.len() != 1 {
                 return Err(EnvError::ActionLength { env: self.spec.id.clone(), expected: 1, got: action.len() });
@@ -497,7 +495,8 @@ impl Env for MotorEnv {
                 Drive::Pmsm(d) => d.step(ConverterAction::Duty(&u)),
             }
         };
-        result.map_err(body_err)?;
+        // The env's id is cloned only on error: a step allocates nothing.
+        result.map_err(|e| EnvError::Config { env: self.spec.id.clone(), message: format!("action: {e}") })?;
         self.read_state();
         // GEM's reward compares the new state with the reference of the previous observation.
         let mut reward = 0.0;
