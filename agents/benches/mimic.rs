@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn evaluations(c: &mut Criterion) {
     let mut env = envs::make("BlimpAltitude-v0").unwrap();
-    let recordings = record(env.as_mut(), &PidControllerConfig::default(), 0, 0, 8).unwrap();
+    let recordings = record(env.as_mut(), &PidControllerConfig::default(), "measured_climb_rate", 0, 0, 8).unwrap();
     let template = SnnController::new("snn", env.spec(), SnnConfig::default()).unwrap();
     let base = template.parameters().unwrap().to_vec();
     let population = 24;

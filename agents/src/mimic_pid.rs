@@ -21,7 +21,7 @@
 
 use std::time::Instant;
 
-use controllers::{Policy, PidController, PidControllerConfig, SnnController};
+use controllers::{observation_entry, Policy, PidController, PidControllerConfig, SnnController};
 use envs::{Env, Info};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
@@ -111,15 +111,13 @@ pub struct Recording {
 
 pub const COLUMNS: &[&str] = &["generation", "stage", "env_steps", "wall_time_s", "train_mse", "held_out_mse", "sigma", "eval_return"];
 
-/// Records `count` PID flights on `env` from seeds `seeds::mix(seed, [7, k])`, k from `first`.
-pub fn record(env: &mut dyn Env, teacher: &PidControllerConfig, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
+/// Records `count` PID flights on `env` from seeds `seeds::mix(seed, [7, k])`, k from `first`;
+/// `rate` names the observation entry the SNN reads as its rate input.
+pub fn record(env: &mut dyn Env, teacher: &PidControllerConfig, rate: &str, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
     let spec = env.spec().clone();
     let mut pid = PidController::new("pid", &spec, teacher)?;
-    let find = |key: &str| spec.observation_names.iter().position(|n| n == key);
-    let rate_key = "measured_climb_rate";
-    let (Some(yi), Some(ri), Some(di)) = (find(&teacher.measurement), find(&teacher.reference), find(rate_key)) else {
-        return Err(AgentError::invalid(format!("agent `mimic-pid`: {} has no `{rate_key}` observation entry for the SNN's rate input", spec.id)));
-    };
+    let find = |key: &str| observation_entry("mimic-pid", &spec, key);
+    let (yi, ri, di) = (find(&teacher.measurement)?, find(&teacher.reference)?, find(rate)?);
     let (mut obs, mut info, mut action) = (vec![0.0; spec.obs_dim()], Info::default(), vec![0.0; 1]);
     let mut out = Vec::with_capacity(count);
     for k in first..first + count {
@@ -255,8 +253,9 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
         }
     }
     let mut rec_env = envs::make_with(&ctx.run.env, Some(&env_table))?;
-    let train_recs = record(rec_env.as_mut(), &cfg.teacher, ctx.run.seed, 0, cfg.flights)?;
-    let held_out = record(rec_env.as_mut(), &cfg.teacher, ctx.run.seed, cfg.flights, cfg.held_out_flights)?;
+    let rate = &snn_config.measurement_rate;
+    let train_recs = record(rec_env.as_mut(), &cfg.teacher, rate, ctx.run.seed, 0, cfg.flights)?;
+    let held_out = record(rec_env.as_mut(), &cfg.teacher, rate, ctx.run.seed, cfg.flights, cfg.held_out_flights)?;
     let steps_per_pass: u64 = train_recs.iter().map(|r| r.error.len() as u64).sum();
 
     let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };

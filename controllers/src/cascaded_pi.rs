@@ -78,7 +78,7 @@ impl CascadedPi {
         }
         let attr = |k: &str| spec.attr(k).ok_or_else(|| incompatible(format!("it drives a DC motor's speed (`Dc…Speed-v0`); the env has no `{k}`")));
         let kind = attr("dc_kind")? as u8;
-        let find = |n: &str| spec.observation_names.iter().position(|x| x == n);
+        let find = |n: &str| spec.observation_index(n);
         let reference = find("omega_ref").ok_or_else(|| incompatible("it controls speed: the env has no `omega_ref` observation".into()))?;
         let omega = find("omega").ok_or_else(|| incompatible("no `omega` observation".into()))?;
         let current = find("i").or(find("i_a")).ok_or_else(|| incompatible("no armature current observation".into()))?;

@@ -16,7 +16,7 @@ pub use cascaded_pi::{CascadedPi, CascadedPiConfig};
 pub use baselines::{Constant, ConstantConfig, Replay, ReplayConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
-pub use policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
+pub use policy::{check_parameters, observation_entry, Activity, ActivityKind, Policy, PolicyError, Work};
 pub use rollout::{run_episode, run_episode_observed, Episode};
 pub use snn::{SnnConfig, SnnController};
 

@@ -10,7 +10,7 @@
 use envs::EnvSpec;
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{check_parameters, Policy, PolicyError, Work};
+use crate::policy::{check_parameters, observation_entry, Policy, PolicyError, Work};
 
 /// Gains, limits and timing of a [`Pid`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,11 +173,7 @@ impl PidController {
             envs::Space::Box(b) if b.low.len() == 1 => (b.low[0] as f64, b.high[0] as f64),
             _ => return Err(incompatible("a PID drives one actuator; the env's action space is not a one-entry box".into())),
         };
-        let find = |key: &str| {
-            spec.observation_names.iter().position(|n| n == key).ok_or_else(|| {
-                incompatible(format!("it has no observation entry `{key}` (it has: {})", spec.observation_names.join(", ")))
-            })
-        };
+        let find = |key: &str| observation_entry(name, spec, key);
         let (measurement, reference) = (find(&config.measurement)?, find(&config.reference)?);
         let pid = Pid::new(PidConfig {
             kp: config.kp,

@@ -129,6 +129,16 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+/// The index of observation entry `key` that controller `controller` reads from `spec`; the
+/// error lists the entries the env has.
+pub fn observation_entry(controller: &str, spec: &envs::EnvSpec, key: &str) -> Result<usize, PolicyError> {
+    spec.observation_index(key).ok_or_else(|| PolicyError::Incompatible {
+        controller: controller.into(),
+        env: spec.id.clone(),
+        reason: format!("it has no observation entry `{key}` (it has: {})", spec.observation_names.join(", ")),
+    })
+}
+
 /// Checks a parameter vector's length and finiteness.
 pub fn check_parameters(policy: &str, expected: usize, params: &[f32]) -> Result<(), PolicyError> {
     if params.len() != expected {

@@ -30,7 +30,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::lif::{LifLayer, MAX_LEAK};
-use crate::policy::{check_parameters, Activity, ActivityKind, Policy, PolicyError, Work};
+use crate::policy::{check_parameters, observation_entry, Activity, ActivityKind, Policy, PolicyError, Work};
 
 /// Options of the `snn` controller (every key optional; unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,11 +126,7 @@ impl SnnController {
         if spec.act_dim() != 1 {
             return Err(incompatible(format!("it drives one actuator; the env has {} actions", spec.act_dim())));
         }
-        let find = |key: &str| {
-            spec.observation_names.iter().position(|n| n == key).ok_or_else(|| {
-                incompatible(format!("it has no observation entry `{key}` (it has: {})", spec.observation_names.join(", ")))
-            })
-        };
+        let find = |key: &str| observation_entry(name, spec, key);
         let obs_index = [find(&config.measurement)?, find(&config.reference)?, find(&config.measurement_rate)?];
         let (np, ni) = (config.pd_neurons, config.i_neurons);
         let labels = (0..np).map(|j| format!("pd_{j}")).chain((0..ni).map(|k| format!("i_{k}"))).collect();

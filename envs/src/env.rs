@@ -77,6 +77,11 @@ impl EnvSpec {
         self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 
+    /// Index of the observation entry named `name` ([`EnvSpec::observation_names`]).
+    pub fn observation_index(&self, name: &str) -> Option<usize> {
+        self.observation_names.iter().position(|n| n == name)
+    }
+
     pub fn obs_dim(&self) -> usize {
         self.observation_space.flat_dim()
     }

@@ -202,7 +202,7 @@ fn motor_attrs(motor: Motor, config: &MotorConfig, names: &[&'static str], limit
     attrs
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 enum Drive {
     Dc(DcDrive),
     Pmsm(PmsmDrive),
@@ -529,11 +529,7 @@ impl Env for MotorEnv {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        let drive = match &self.drive {
-            Drive::Dc(d) => Drive::Dc(d.clone()),
-            Drive::Pmsm(d) => Drive::Pmsm(d.clone()),
-        };
-        Ok(crate::snapshot::encode(&MotorSnapshot { config: self.config.clone(), drive, reference: self.reference.clone(), rng: self.rng.clone() }))
+        Ok(crate::snapshot::encode(&MotorSnapshot { config: self.config.clone(), drive: self.drive.clone(), reference: self.reference.clone(), rng: self.rng.clone() }))
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
