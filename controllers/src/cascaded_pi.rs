@@ -1,4 +1,4 @@
-//! Cascaded PI speed control of a DC drive, tuned by the symmetric optimum (the controller of
+//! Cascaded PI speed control of a DC drive (the PMSM's field-oriented cascade is [`crate::foc`]), tuned by the symmetric optimum (the controller of
 //! gym-electric-motor's examples, with its design parameter a = 4):
 //!
 //! * **Current loop** (inner): PI from the current error to the armature voltage,
@@ -29,13 +29,30 @@ use crate::policy::{Policy, PolicyError, Work};
 pub struct CascadedPiConfig {
     /// The symmetric optimum's design parameter a (> 1): larger is slower and better damped.
     pub a: f64,
-    /// Add the back-EMF to the current loop's output.
+    /// Add the back-EMF to the current loop's output (the PMSM: the dq decoupling terms).
     pub emf_feedforward: bool,
+    /// PMSM only: advance the electrical angle of the dq → abc rotation by this many control
+    /// steps' worth of rotation (`angle_advance · τ · p ω`). 0 suits nerve's (and GEM's) drive,
+    /// which holds the dq voltage of the step's start; GEM's controllers use 0.5.
+    pub angle_advance: f64,
 }
 
 impl Default for CascadedPiConfig {
     fn default() -> Self {
-        Self { a: 4.0, emf_feedforward: true }
+        Self { a: 4.0, emf_feedforward: true, angle_advance: 0.0 }
+    }
+}
+
+impl CascadedPiConfig {
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let bad = |message: String| Err(PolicyError::Config { controller: "cascaded-pi".into(), message });
+        if !(self.a.is_finite() && self.a > 1.0) {
+            return bad(format!("`a` = {}: expected a number > 1", self.a));
+        }
+        if !(self.angle_advance.is_finite() && (0.0..=2.0).contains(&self.angle_advance)) {
+            return bad(format!("`angle_advance` = {}: expected a number of control steps in [0, 2]", self.angle_advance));
+        }
+        Ok(())
     }
 }
 
@@ -73,9 +90,7 @@ impl CascadedPi {
     pub fn new(spec: &EnvSpec, config: &CascadedPiConfig) -> Result<Self, PolicyError> {
         let name = "cascaded-pi";
         let incompatible = |reason: String| PolicyError::Incompatible { controller: name.into(), env: spec.id.clone(), reason };
-        if !(config.a.is_finite() && config.a > 1.0) {
-            return Err(PolicyError::Config { controller: name.into(), message: format!("`a` = {}: expected a number > 1", config.a) });
-        }
+        config.validate()?;
         let attr = |k: &str| spec.attr(k).ok_or_else(|| incompatible(format!("it drives a DC motor's speed (`Dc…Speed-v0`); the env has no `{k}`")));
         let kind = attr("dc_kind")? as u8;
         let find = |n: &str| spec.observation_index(n);

@@ -5,6 +5,7 @@
 
 pub mod baselines;
 pub mod cascaded_pi;
+pub mod foc;
 pub mod lif;
 pub mod ncap;
 pub mod pid;
@@ -13,6 +14,7 @@ pub mod rollout;
 pub mod snn;
 
 pub use cascaded_pi::{CascadedPi, CascadedPiConfig};
+pub use foc::FieldOrientedPi;
 pub use baselines::{Constant, ConstantConfig, Replay, ReplayConfig, TravellingWave, TravellingWaveConfig, UniformRandom, Zero};
 pub use ncap::{Ncap, NcapConfig, NcapInit};
 pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
@@ -37,7 +39,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "ncap-random-init", summary: "NCAP with random initial weights (ablation)" },
     ControllerEntry { name: "pid", summary: "discrete PID on a measurement and a reference (gains tuned for BlimpAltitude-v0)" },
     ControllerEntry { name: "pd", summary: "the PID without its integral (K_i = 0): what non-neutral buoyancy defeats" },
-    ControllerEntry { name: "cascaded-pi", summary: "current and speed PI of a DC drive, symmetric optimum (a = 4), EMF feed-forward, anti-windup (Dc…Speed-v0)" },
+    ControllerEntry { name: "cascaded-pi", summary: "current and speed PI, symmetric optimum (a = 4), anti-windup: DC drives with EMF feed-forward (Dc…Speed-v0), the PMSM field-oriented with MTPA and decoupling (PmsmSpeed-v0)" },
     ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid)" },
     ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
@@ -99,7 +101,14 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
             }
             Ok(Box::new(PidController::new(name, spec, &cfg)?))
         }
-        "cascaded-pi" => Ok(Box::new(CascadedPi::new(spec, &parse(name, config)?)?)),
+        "cascaded-pi" => {
+            let cfg: CascadedPiConfig = parse(name, config)?;
+            if spec.attr("psi_p").is_some() {
+                Ok(Box::new(FieldOrientedPi::new(spec, &cfg)?))
+            } else {
+                Ok(Box::new(CascadedPi::new(spec, &cfg)?))
+            }
+        }
         "snn" | "snn-pd" => Ok(Box::new(SnnController::new(name, spec, snn_config(name, config)?)?)),
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;

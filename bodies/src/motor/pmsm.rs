@@ -65,14 +65,41 @@ impl PmsmParams {
     /// GEM's torque limit: the torque at the maximum-torque-per-ampere point of current
     /// magnitude `i_n` (A) (160.61 N·m for the defaults at 240 A); `torque([0, i_n])` when l_d = l_q.
     pub fn mtpa_torque(&self, i_n: f64) -> f64 {
+        self.torque(self.mtpa_point(i_n))
+    }
+
+    /// The maximum-torque-per-ampere currents `[i_sd, i_sq]` (A) of current magnitude `i_n` (A),
+    /// with i_sq ≥ 0: `i_sd = −p′/2 − √(p′²/4 + i_n²/2)`, `p′ = ψ_p/(2(l_d − l_q))` (GEM's
+    /// `_torque_limit`); `[0, i_n]` when l_d = l_q.
+    pub fn mtpa_point(&self, i_n: f64) -> [f64; 2] {
         if self.l_d == self.l_q {
-            return self.torque([0.0, i_n]);
+            return [0.0, i_n];
         }
         let p_ = self.psi_p / (2.0 * (self.l_d - self.l_q));
-        let q_ = -i_n * i_n / 2.0;
-        let i_d = -p_ / 2.0 - ((p_ / 2.0).powi(2) - q_).sqrt();
-        let i_q = (i_n * i_n - i_d * i_d).sqrt();
-        self.torque([i_d, i_q])
+        let i_d = -p_ / 2.0 - ((p_ / 2.0).powi(2) + i_n * i_n / 2.0).sqrt();
+        // For l_d > l_q the reluctance torque opposes the magnet's; the MTPA point is then i_sd ≥ 0.
+        let i_d = if self.l_d > self.l_q { -p_ / 2.0 + ((p_ / 2.0).powi(2) + i_n * i_n / 2.0).sqrt() } else { i_d };
+        [i_d, (i_n * i_n - i_d * i_d).max(0.0).sqrt()]
+    }
+
+    /// The MTPA currents `[i_sd, i_sq]` (A) that give torque `torque` (N·m, either sign), found by
+    /// bisection on the current magnitude in `[0, i_max]` (A) to 1e-9 of `i_max`; a torque beyond
+    /// what `i_max` gives returns the `i_max` point. Cost: 32 evaluations of `mtpa_point`.
+    pub fn mtpa_currents(&self, torque: f64, i_max: f64) -> [f64; 2] {
+        let target = torque.abs();
+        let (mut lo, mut hi) = (0.0, i_max.max(0.0));
+        if self.mtpa_torque(hi) > target {
+            for _ in 0..32 {
+                let mid = 0.5 * (lo + hi);
+                if self.mtpa_torque(mid) < target {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+        }
+        let [i_d, i_q] = self.mtpa_point(hi);
+        [i_d, i_q.copysign(torque)]
     }
 }
 
@@ -111,5 +138,29 @@ mod tests {
         // MTPA: no other split of 240 A gives more torque.
         let best = (0..2000).map(|k| -240.0 * k as f64 / 2000.0).map(|i_d: f64| p.torque([i_d, (240.0f64 * 240.0 - i_d * i_d).sqrt()])).fold(0.0, f64::max);
         assert!((best - p.mtpa_torque(240.0)).abs() < 0.01);
+    }
+
+    #[test]
+    fn mtpa_currents_give_the_torque_asked_for_at_least_current() {
+        let p = PmsmParams::default();
+        for torque in [-160.0, -40.0, -1.0, 0.0, 0.5, 20.0, 100.0, 160.0] {
+            let [i_d, i_q] = p.mtpa_currents(torque, 240.0);
+            assert!((p.torque([i_d, i_q]) - torque).abs() < 1e-6, "{torque}: got {}", p.torque([i_d, i_q]));
+            assert!(i_d <= 0.0 && i_q * torque >= 0.0);
+            // No split of the same current magnitude gives more torque.
+            let i_n = (i_d * i_d + i_q * i_q).sqrt();
+            let best = (0..400).map(|k| -i_n * k as f64 / 400.0).map(|d: f64| p.torque([d, (i_n * i_n - d * d).max(0.0).sqrt()])).fold(0.0, f64::max);
+            assert!(best <= torque.abs() + 1e-6, "{torque}: {best} at the same current");
+        }
+        // Beyond the current limit: the limit's point.
+        assert_eq!(p.mtpa_currents(500.0, 240.0), p.mtpa_point(240.0));
+        // Equal inductances: i_sd = 0.
+        let round = PmsmParams { l_d: 1e-3, l_q: 1e-3, ..p };
+        let [i_d, i_q] = round.mtpa_currents(30.0, 400.0);
+        assert!(i_d.abs() < 1e-12 && (round.torque([i_d, i_q]) - 30.0).abs() < 1e-6);
+        // l_d > l_q: the reluctance torque favours a positive i_sd.
+        let inverse = PmsmParams { l_d: 1.2e-3, l_q: 0.37e-3, ..p };
+        let [i_d, i_q] = inverse.mtpa_currents(100.0, 400.0);
+        assert!(i_d > 0.0 && (inverse.torque([i_d, i_q]) - 100.0).abs() < 1e-6);
     }
 }
