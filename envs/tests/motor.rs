@@ -59,6 +59,55 @@ fn reward_is_gems_weighted_sum_of_errors_and_a_violation_terminates() {
     assert!(s.terminated && (s.reward + 10.0).abs() < 1e-9 && o[2].abs() > 1.0, "{s:?} {o:?}");
 }
 
+/// The violation reward's three forms: GEM's −Σw/(1 − γ), the steps left to the time limit
+/// (crashing at step k of T costs −Σw·(T − k + 1), never less than any tracking), or a number.
+#[test]
+fn the_violation_reward_follows_its_rule() {
+    let crash = |text: &str| {
+        let mut env = make_with("DcPermExSpeed-v0", Some(&table(text))).unwrap();
+        env.reset_vec(Some(0)).unwrap();
+        for k in 1..=20 {
+            let (_, s, _) = env.step_vec(&[1.0]).unwrap();
+            if s.terminated {
+                return (k, s.reward);
+            }
+        }
+        panic!("no violation");
+    };
+    let (k, r) = crash("gamma = 0.99");
+    assert!((r + 100.0).abs() < 1e-9, "{r}");
+    let (k2, r2) = crash("max_episode_steps = 2000\nviolation_reward = \"time_limit\"");
+    assert_eq!(k, k2);
+    assert_eq!(r2, -((2000 - k + 1) as f64));
+    assert_eq!(crash("violation_reward = -7.5").1, -7.5);
+    assert!((crash("violation_reward = \"gem\"").1 + 10.0).abs() < 1e-9);
+    let err = make_with("DcPermExSpeed-v0", Some(&table("violation_reward = \"never\""))).unwrap_err().to_string();
+    assert!(err.contains("violation_reward"), "{err}");
+}
+
+/// `rmse` in the info is the running root-mean-square tracking error in SI units: with a
+/// constant reference of 0.25 (100 rad/s) and the motor at rest for the first step, the first
+/// step's error is ω − 100 rad/s.
+#[test]
+fn info_carries_the_running_tracking_rmse_in_si_units() {
+    let mut env = make_with("DcPermExSpeed-v0", Some(&table("[reference]\ntype = \"constant\"\nvalue = 0.25"))).unwrap();
+    env.reset_vec(Some(0)).unwrap();
+    let mut info = Info::default();
+    let mut obs = vec![0.0; env.spec().obs_dim()];
+    let mut squares = Vec::new();
+    for _ in 0..100 {
+        env.step(&[0.01], &mut obs, &mut info).unwrap();
+        squares.push((obs[0] as f64 * 400.0 - 100.0).powi(2));
+        let expected = (squares.iter().sum::<f64>() / squares.len() as f64).sqrt();
+        let rmse = info.get("rmse").unwrap();
+        assert!((rmse - expected).abs() < 1e-3, "{rmse} vs {expected}");
+    }
+    // Reset starts a new episode's error.
+    env.reset_vec(Some(1)).unwrap();
+    env.step(&[0.0], &mut obs, &mut info).unwrap();
+    assert!((info.get("rmse").unwrap() - 100.0).abs() < 1e-2);
+}
+
 #[test]
 fn bad_actions_and_configs_are_named() {
     let mut env = make("DcPermExSpeedFinite-v0").unwrap();

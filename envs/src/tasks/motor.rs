@@ -8,11 +8,13 @@
 //! | Body | [`bodies::motor::drive`]: GEM's motor, converter (4-quadrant for DC, two for the externally excited motor; B6 bridge for the PMSM), ideal supply and load, with GEM's per-env defaults (supply voltage, load, τ = 1e-4 s continuous, 1e-5 s finite) |
 //! | Action | continuous: `Box(−1, 1, (n,))` duty cycles (n = 1 DC, 2 externally excited, 3 PMSM phases), clipped to the box; finite: `Discrete(k)` switching states (4 for a 4QC, 16 = 4·s₁ + s₂ for the externally excited motor's two, 8 for the B6), passed as one number; a state that does not exist is an error |
 //! | Observation | GEM's full state divided by its limits, in GEM's order (`observation_names`: DC permanently excited `omega, torque, i, u, u_sup`; PMSM `omega, torque, i_a, i_b, i_c, i_sd, i_sq, u_a, u_b, u_c, u_sd, u_sq, epsilon, u_sup`), then the normalised reference(s) for the next step |
-//! | Reward | GEM's weighted sum of errors `−Σ w_i (|s_i − s*_i| / l_i)^n` (l_i = 2 for states in [−1, 1], 1 for [0, 1]; n = `reward_power`), against the reference shown in the previous observation; on a limit violation `−Σ w_i / (1 − γ)` instead (γ = `gamma` = 0.9) |
+//! | Reward | GEM's weighted sum of errors `−Σ w_i (|s_i − s*_i| / l_i)^n` (l_i = 2 for states in [−1, 1], 1 for [0, 1]; n = `reward_power`), against the reference shown in the previous observation; on a limit violation `violation_reward` instead: GEM's `−Σ w_i / (1 − γ)` (γ = `gamma` = 0.9) by default, `"time_limit"` for `−Σ w_i` times the steps left to the time limit (what the rest of the episode could at worst have cost, so that crashing never pays under undiscounted return), or a number |
 //! | Termination | a limit violation: a DC current beyond its limit (GEM's `LimitConstraint`), the PMSM's `(i_sd² + i_sq²)/i_lim² > 1` (`SquaredConstraint`) |
 //! | Truncation | after `max_episode_steps` (GEM has no time limit; 10 000 steps = 1 s continuous here) |
 //! | Reset | from rest: ω = 0 (or the constant-speed load's ω), currents 0; a new reference |
 //! | Reference | on the controlled state (speed ω, torque, or the current(s)), within ±nominal/limit (from 0 where the state cannot go negative): GEM's Wiener process by default (σ drawn log-uniformly per sub-episode of 500–2000 steps), or any of GEM's other generators ([`crate::tasks::motor_reference`]: sinusoidal, triangular, sawtooth, step, constant, switched) |
+//!
+//! | Info | `rmse`: the episode's root-mean-square tracking error so far, in the referenced state's SI unit (rad/s, N·m or A; the vector error for two references); `input_power` (W) for DC drives |
 //!
 //! `physical_state` gives the same states in SI units under GEM's names, for traces.
 
@@ -104,7 +106,58 @@ pub struct MotorConfig {
     /// Reward weight per referenced state (GEM's `reward_weights`; equal split by default).
     pub reward_power: f64,
     pub gamma: f64,
+    /// The reward of a step that violates a limit (and ends the episode).
+    pub violation_reward: ViolationReward,
     pub max_episode_steps: usize,
+}
+
+/// The reward of a limit violation: in TOML a number, `"gem"` or `"time_limit"`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ViolationReward {
+    /// A fixed reward (GEM's `violation_reward` argument).
+    Value(f64),
+    /// `"gem"` (GEM's default `−Σw/(1 − γ)`) or `"time_limit"`.
+    Rule(ViolationRule),
+}
+
+impl<'de> Deserialize<'de> for ViolationReward {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ViolationReward;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("`violation_reward`: a number, \"gem\" or \"time_limit\"")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ViolationReward, E> {
+                Ok(ViolationReward::Value(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ViolationReward, E> {
+                Ok(ViolationReward::Value(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ViolationReward, E> {
+                Ok(ViolationReward::Value(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ViolationReward, E> {
+                match v {
+                    "gem" => Ok(ViolationReward::Rule(ViolationRule::Gem)),
+                    "time_limit" => Ok(ViolationReward::Rule(ViolationRule::TimeLimit)),
+                    other => Err(E::custom(format!("`violation_reward` = \"{other}\": expected a number, \"gem\" or \"time_limit\""))),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// How the violation reward follows from the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationRule {
+    /// `−Σw/(1 − γ)`: the discounted worst case of an endless episode (GEM).
+    Gem,
+    /// `−Σw` for this and every step left until `max_episode_steps`: the undiscounted worst case.
+    TimeLimit,
 }
 
 impl MotorConfig {
@@ -152,6 +205,7 @@ impl MotorConfig {
             reference: MotorReference::Wiener { sigma_range, episode_lengths: [500, 2000] },
             reward_power: 1.0,
             gamma: 0.9,
+            violation_reward: ViolationReward::Rule(ViolationRule::Gem),
             max_episode_steps: 10_000,
         }
     }
@@ -215,6 +269,14 @@ struct MotorSnapshot {
     drive: Drive,
     reference: Vec<ReferenceProcess>,
     rng: Xoshiro256PlusPlus,
+    tracking: Tracking,
+}
+
+/// The episode's step count and its sum of squared tracking errors (SI units²).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Tracking {
+    steps: usize,
+    squared_error: f64,
 }
 
 /// A motor control task (without the time limit, which the registry adds).
@@ -237,12 +299,18 @@ pub struct MotorEnv {
     state: Vec<f64>,
     rng: Xoshiro256PlusPlus,
     action: Vec<f32>,
+    tracking: Tracking,
 }
 
 impl MotorEnv {
     pub fn new(id: &str, config: MotorConfig) -> Result<Self, EnvError> {
         let cfg_err = |message: String| EnvError::Config { env: id.to_string(), message };
         let (motor, task, finite) = parse_id(id).ok_or_else(|| cfg_err("not a motor task id".into()))?;
+        if let ViolationReward::Value(v) = config.violation_reward {
+            if !v.is_finite() {
+                return Err(cfg_err(format!("`violation_reward` = {v}: expected a finite number, \"gem\" or \"time_limit\"")));
+            }
+        }
         if !(config.gamma > 0.0 && config.gamma < 1.0 && config.reward_power > 0.0 && config.reward_power.is_finite() && config.max_episode_steps > 0) {
             return Err(cfg_err(format!(
                 "`gamma` = {}, `reward_power` = {}, `max_episode_steps` = {}: expected γ in (0, 1), a power > 0 and at least 1 step",
@@ -364,6 +432,7 @@ impl MotorEnv {
             reference: vec![ReferenceProcess::default(); n_ref],
             rng: Xoshiro256PlusPlus::seed_from_u64(0),
             action: Vec::with_capacity(act_dim),
+            tracking: Tracking::default(),
             config,
         })
     }
@@ -456,6 +525,7 @@ impl Env for MotorEnv {
         }
         self.read_state();
         self.observe(obs);
+        self.tracking = Tracking::default();
         info.clear();
         Ok(())
     }
@@ -500,17 +570,26 @@ impl Env for MotorEnv {
         self.read_state();
         // GEM's reward compares the new state with the reference of the previous observation.
         let mut reward = 0.0;
+        self.tracking.steps += 1;
         for ((&i, w), r) in self.referenced.iter().zip(&self.weights).zip(&self.reference) {
             let l = 1.0 - self.lows[i];
-            reward -= w * ((self.state[i] / self.limits[i] - r.value).abs() / l).powf(self.config.reward_power);
+            let error = self.state[i] / self.limits[i] - r.value;
+            reward -= w * (error.abs() / l).powf(self.config.reward_power);
+            self.tracking.squared_error += (error * self.limits[i]).powi(2);
         }
         let violated = self.violation();
         if violated {
-            reward = -self.weights.iter().sum::<f64>() / (1.0 - self.config.gamma);
+            let worst = self.weights.iter().sum::<f64>();
+            reward = match self.config.violation_reward {
+                ViolationReward::Value(v) => v,
+                ViolationReward::Rule(ViolationRule::Gem) => -worst / (1.0 - self.config.gamma),
+                ViolationReward::Rule(ViolationRule::TimeLimit) => -worst * (self.config.max_episode_steps + 1).saturating_sub(self.tracking.steps) as f64,
+            };
         }
         self.advance_reference();
         self.observe(obs);
         info.clear();
+        info.set("rmse", (self.tracking.squared_error / self.tracking.steps as f64).sqrt());
         if let Drive::Dc(d) = &self.drive {
             info.set("input_power", d.input_power());
         }
@@ -529,7 +608,13 @@ impl Env for MotorEnv {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        Ok(crate::snapshot::encode(&MotorSnapshot { config: self.config.clone(), drive: self.drive.clone(), reference: self.reference.clone(), rng: self.rng.clone() }))
+        Ok(crate::snapshot::encode(&MotorSnapshot {
+            config: self.config.clone(),
+            drive: self.drive.clone(),
+            reference: self.reference.clone(),
+            rng: self.rng.clone(),
+            tracking: self.tracking,
+        }))
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
@@ -541,6 +626,7 @@ impl Env for MotorEnv {
         self.drive = s.drive;
         self.reference = s.reference;
         self.rng = s.rng;
+        self.tracking = s.tracking;
         self.read_state();
         Ok(())
     }

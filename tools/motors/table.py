@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Motor speed-control table: the cascaded PI against TD3 (an MLP) on gym-electric-motor's
+speed tasks, over several training seeds.
+
+    tools/motors/table.py [--nerve PATH] [--runs DIR] [--envs DcSeriesSpeed-v0,PmsmSpeed-v0]
+                          [--seeds 5] [--steps 100000] [--episodes 10] [--seed 1000] [--out FILE.md]
+
+Trains what is missing under --runs (reusing finished runs): `--policy mlp --agent td3` with
+tools/motors/td3.toml, seeds 0..N−1, per env. Then evaluates, with `nerve eval --json` and the
+benchmark's env settings (tools/motors/speed.toml: GEM's task with 0.2 s episodes and a violation
+reward that makes crashing never pay), the cascaded PI and every TD3 seed on the same held-out
+episodes (seeds S..S+E−1, never used in training). Reported:
+
+* return: the undiscounted episode return (GEM's reward);
+* RMSE: the speed tracking error (rad/s) over the episode (the env's `rmse` info);
+* violations: episodes ended by a current-limit violation, of all evaluated;
+* work per control step: multiply-accumulates (the PI's are counted by hand; the MLP's are its
+  matmuls and activations).
+
+The PI is deterministic: its cell is mean ± sample std over the episodes. TD3's cell is mean ±
+sample std over the training seeds of each seed's mean over the episodes; the per-seed means are
+listed below the table.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(cmd):
+    print("$", " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+
+
+def train(nerve, runs, env, seed, steps):
+    out = os.path.join(runs, f"{env}-mlp-td3-seed{seed}")
+    if not os.path.exists(os.path.join(out, "summary.json")):
+        run([nerve, "train", "--env", env, "--policy", "mlp", "--agent", "td3", "--steps", str(steps), "--seed", str(seed),
+             "--config", os.path.join(HERE, "td3.toml"), "--out", out])
+    return out
+
+
+def evaluate(nerve, target, episodes, seed):
+    return json.loads(run([nerve, "eval", *target, "--env-config", os.path.join(HERE, "speed.toml"), "--episodes", str(episodes), "--seed", str(seed), "--json"]))
+
+
+def episode_stats(r):
+    eps = r["episodes"]
+    return {
+        "return": [e["return"] for e in eps],
+        "rmse": [e["final_info"]["rmse"] for e in eps],
+        "violations": sum(1 for e in eps if e["terminated"]),
+        "episodes": len(eps),
+        "macs": r["work_per_step"]["macs"] if r.get("work_per_step") else None,
+    }
+
+
+def mean_std(x):
+    n = len(x)
+    m = sum(x) / n
+    s = (sum((v - m) ** 2 for v in x) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    return m, s
+
+
+def cell(x, digits=1):
+    m, s = mean_std(x)
+    return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nerve", default="target/release/nerve")
+    ap.add_argument("--runs", default="results/runs/motors")
+    ap.add_argument("--envs", default="DcSeriesSpeed-v0,PmsmSpeed-v0")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--episodes", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=1000)
+    ap.add_argument("--out", default="results/reference/motors/speed-control.md")
+    args = ap.parse_args()
+
+    lines = [
+        "# Motor speed control: cascaded PI and TD3",
+        "",
+        f"Held-out episodes: seeds {args.seed}–{args.seed + args.episodes - 1}, 2000 steps (0.2 s) each, GEM's Wiener speed reference.",
+        f"TD3: MLP 64×64 actor and critics, {args.steps:,} env steps per run, training seeds 0–{args.seeds - 1} (tools/motors/td3.toml).",
+        "Env settings: tools/motors/speed.toml (γ = 0.99; a violation costs −1 per step left to the time limit).",
+        "",
+        "| env | controller | return | speed RMSE (rad/s) | violations | MACs per step |",
+        "|---|---|---|---|---|---|",
+    ]
+    details = []
+    report = {}
+    for env in args.envs.split(","):
+        pi = episode_stats(evaluate(args.nerve, ["--env", env, "--controller", "cascaded-pi"], args.episodes, args.seed))
+        lines.append(f"| {env} | cascaded PI (a = 4) | {cell(pi['return'])} | {cell(pi['rmse'])} | {pi['violations']}/{pi['episodes']} | {pi['macs']:.0f} |")
+        seeds = []
+        for seed in range(args.seeds):
+            run_dir = train(args.nerve, args.runs, env, seed, args.steps)
+            seeds.append(episode_stats(evaluate(args.nerve, ["--checkpoint", run_dir], args.episodes, args.seed)))
+        returns = [mean_std(s["return"])[0] for s in seeds]
+        rmses = [mean_std(s["rmse"])[0] for s in seeds]
+        violations = sum(s["violations"] for s in seeds)
+        total = sum(s["episodes"] for s in seeds)
+        lines.append(f"| {env} | TD3, MLP 64×64 | {cell(returns)} | {cell(rmses)} | {violations}/{total} | {seeds[0]['macs']:.0f} |")
+        details.append(f"- {env}, TD3 per seed (return / RMSE): " + ", ".join(f"{r:.1f} / {e:.1f}" for r, e in zip(returns, rmses)))
+        report[env] = {"pi": pi, "td3": seeds}
+    lines += ["", *details, "", "Reproduce: `cargo build --release && tools/motors/table.py`"]
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
+        json.dump(report, f, indent=1)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
