@@ -4,13 +4,14 @@
 
 use std::hint::black_box;
 
-use agents::mimic_pid::{record, score_population, Stage};
-use controllers::{Policy, PidControllerConfig, SnnConfig, SnnController};
+use agents::mimic_pid::{record, score_population, MimicPidConfig, Stage, Teacher};
+use controllers::{Policy, SnnConfig, SnnController};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn evaluations(c: &mut Criterion) {
     let mut env = envs::make("BlimpAltitude-v0").unwrap();
-    let recordings = record(env.as_mut(), &PidControllerConfig::default(), "measured_climb_rate", 0, 0, 8).unwrap();
+    let mut teacher = Teacher::new(env.spec(), &MimicPidConfig::default(), "measured_climb_rate").unwrap();
+    let recordings = record(env.as_mut(), &mut teacher, 0, 0, 8).unwrap();
     let template = SnnController::new("snn", env.spec(), SnnConfig::default()).unwrap();
     let base = template.parameters().unwrap().to_vec();
     let population = 24;

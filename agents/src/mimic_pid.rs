@@ -1,9 +1,15 @@
 //! Evolving a spiking controller to mimic a PID (Burgers, Stroobants & de Croon, 2023), end to end:
 //!
-//! 1. **Record** the PID teacher flying the env closed loop over `flights + held_out_flights`
-//!    episodes with varied references (`recording_reference`, default `mixed`: steps, random
-//!    steps, ramps and sines). Each step keeps the SNN's inputs (error `e`, negative measured
-//!    rate `d`) and the teacher's terms: `K_p e + K_d D` (clamped to the action range) and `I`.
+//! 1. **Record** the teacher controlling the env closed loop over `flights + held_out_flights`
+//!    episodes with varied references. Each step keeps the SNN's inputs (error `e`, negative
+//!    measured rate `d`) and the teacher's terms: P + D and I. The teacher is
+//!    * on the blimp, the PID (`teacher`); references `recording_reference` (default `mixed`:
+//!      steps, random steps, ramps and sines); terms `K_p e + K_d D` (clamped to the action
+//!      range) and `I`;
+//!    * on a motor speed task, the drive's cascaded PI (`cascade`), whose speed loop the SNN
+//!      replaces ([`controllers::spiking_cascade`]); the env's own reference (GEM's Wiener
+//!      process); inputs and terms in units of the torque limit: `e = (ω* − ω) K_p/T_max`,
+//!      `d = 0`, P term `clamp(e, −1, 1)`, I term `I/T_max`.
 //! 2. **Fit the PD-like network** to the teacher's P + D term, then **the integral-like network**
 //!    to its I term, each with separable CMA-ES (`sep_cmaes`) minimising the mean squared error
 //!    over the `flights` training recordings, the population scored in parallel; each stage ends
@@ -21,7 +27,7 @@
 
 use std::time::Instant;
 
-use controllers::{observation_entry, Policy, PidController, PidControllerConfig, SnnController};
+use controllers::{observation_entry, CascadedPiConfig, Policy, PidController, PidControllerConfig, SnnController, SpeedCascade};
 use envs::{Env, Info};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
@@ -40,12 +46,15 @@ use crate::{seeds, AgentError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MimicPidConfig {
-    /// The PID teacher's gains and observation entries.
+    /// The PID teacher's gains and observation entries (the blimp).
     pub teacher: PidControllerConfig,
+    /// The cascaded PI teacher's options (motor speed tasks).
+    pub cascade: CascadedPiConfig,
     /// Recorded flights used for fitting, and held out for reporting.
     pub flights: usize,
     pub held_out_flights: usize,
-    /// The env's `reference.kind` for the recordings ("" keeps the env's own).
+    /// The env's `reference.kind` for the recordings ("" keeps the env's own); the blimp only
+    /// (a motor task records on its own reference, set in the env config).
     pub recording_reference: String,
     /// Population size (0: 4 + ⌊3 ln n⌋) and initial step size (relative to each parameter's scale).
     pub population_size: usize,
@@ -64,6 +73,7 @@ impl Default for MimicPidConfig {
     fn default() -> Self {
         Self {
             teacher: PidControllerConfig::default(),
+            cascade: CascadedPiConfig::default(),
             flights: 8,
             held_out_flights: 4,
             recording_reference: "mixed".into(),
@@ -111,31 +121,86 @@ pub struct Recording {
 
 pub const COLUMNS: &[&str] = &["generation", "stage", "env_steps", "wall_time_s", "train_mse", "held_out_mse", "sigma", "eval_return"];
 
-/// Records `count` PID flights on `env` from seeds `seeds::mix(seed, [7, k])`, k from `first`;
-/// `rate` names the observation entry the SNN reads as its rate input.
-pub fn record(env: &mut dyn Env, teacher: &PidControllerConfig, rate: &str, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
+/// The controller an SNN learns from, and how the SNN sees the task.
+#[derive(Debug, Clone)]
+pub enum Teacher {
+    /// The blimp's PID; the SNN reads the measurement, reference and rate entries `[y, r, ẏ]`.
+    Pid { pid: PidController, entries: [usize; 3] },
+    /// A drive's cascaded PI; the SNN is its speed loop.
+    Cascade(SpeedCascade),
+}
+
+impl Teacher {
+    /// The teacher for `spec`: the cascade on motor tasks, else the PID, with the SNN's rate
+    /// input read from entry `rate`.
+    pub fn new(spec: &envs::EnvSpec, cfg: &MimicPidConfig, rate: &str) -> Result<Self, AgentError> {
+        if SpeedCascade::is_motor(spec) {
+            return Ok(Teacher::Cascade(SpeedCascade::new(spec, &cfg.cascade)?));
+        }
+        let pid = PidController::new("pid", spec, &cfg.teacher)?;
+        let find = |key: &str| observation_entry("mimic-pid", spec, key);
+        Ok(Teacher::Pid { pid, entries: [find(&cfg.teacher.measurement)?, find(&cfg.teacher.reference)?, find(rate)?] })
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Teacher::Pid { pid, .. } => pid.reset(None),
+            Teacher::Cascade(c) => c.policy().reset(None),
+        }
+    }
+
+    /// Acts on `obs`; returns the SNN's inputs `(e, d)` and the teacher's terms `(P + D, I)`.
+    fn act(&mut self, obs: &[f32], action: &mut [f32]) -> ((f32, f32), (f32, f32)) {
+        match self {
+            Teacher::Pid { pid, entries: [yi, ri, di] } => {
+                let (e, d) = (obs[*ri] - obs[*yi], -obs[*di]);
+                pid.act(obs, action);
+                let p = pid.pid();
+                let c = p.config();
+                ((e, d), ((c.kp * e as f64 + c.kd * p.derivative()).clamp(-1.0, 1.0) as f32, p.integral() as f32))
+            }
+            Teacher::Cascade(c) => {
+                let e = c.network_input(obs);
+                c.policy().act(obs, action);
+                ((e, 0.0), c.teacher_terms(obs))
+            }
+        }
+    }
+}
+
+/// What a flight plot shows for `spec`: `(reference, controlled quantity)` in SI units, and the
+/// quantity's axis label: the altitude (m) from the blimp's info, a drive's speed (rad/s) from
+/// the observation.
+fn plotted(spec: &envs::EnvSpec) -> (impl Fn(&[f32], &Info) -> (f64, f64), &'static str) {
+    let speed = spec.observation_index("omega").zip(spec.observation_index("omega_ref")).zip(spec.attr("limit_omega"));
+    let read = move |obs: &[f32], info: &Info| match speed {
+        Some(((w, r), limit)) => (obs[r] as f64 * limit, obs[w] as f64 * limit),
+        None => (info.get("reference").unwrap_or(f64::NAN), info.get("altitude").unwrap_or(f64::NAN)),
+    };
+    (read, if speed.is_some() { "speed (rad/s)" } else { "altitude (m)" })
+}
+
+/// Records `count` teacher runs on `env` from seeds `seeds::mix(seed, [7, k])`, k from `first`.
+pub fn record(env: &mut dyn Env, teacher: &mut Teacher, seed: u64, first: usize, count: usize) -> Result<Vec<Recording>, AgentError> {
     let spec = env.spec().clone();
-    let mut pid = PidController::new("pid", &spec, teacher)?;
-    let find = |key: &str| observation_entry("mimic-pid", &spec, key);
-    let (yi, ri, di) = (find(&teacher.measurement)?, find(&teacher.reference)?, find(rate)?);
-    let (mut obs, mut info, mut action) = (vec![0.0; spec.obs_dim()], Info::default(), vec![0.0; 1]);
+    let (obs_len, act_len) = (spec.obs_dim(), spec.act_dim());
+    let (mut obs, mut info, mut action) = (vec![0.0; obs_len], Info::default(), vec![0.0; act_len]);
+    let (read, _) = plotted(&spec);
     let mut out = Vec::with_capacity(count);
     for k in first..first + count {
         let flight_seed = seeds::mix(seed, &[7, k as u64]);
         env.reset(Some(flight_seed), &mut obs, &mut info)?;
-        pid.reset(None);
+        teacher.reset();
         let mut rec = Recording { seed: flight_seed, ..Recording::default() };
         loop {
-            let (e, d) = (obs[ri] - obs[yi], -obs[di]);
-            pid.act(&obs, &mut action);
-            let p = pid.pid();
-            let c = p.config();
+            let (reference, measured) = read(&obs, &info);
+            let ((e, d), (pd, i)) = teacher.act(&obs, &mut action);
             rec.error.push(e);
             rec.rate.push(d);
-            rec.target_pd.push((c.kp * e as f64 + c.kd * p.derivative()).clamp(-1.0, 1.0) as f32);
-            rec.target_i.push(p.integral() as f32);
-            rec.reference.push(info.get("reference").unwrap_or(f64::NAN));
-            rec.altitude.push(info.get("altitude").unwrap_or(f64::NAN));
+            rec.target_pd.push(pd);
+            rec.target_i.push(i);
+            rec.reference.push(reference);
+            rec.altitude.push(measured);
             if env.step(&action, &mut obs, &mut info)?.done() {
                 break;
             }
@@ -240,22 +305,29 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
     let spec = ctx.make_env()?.spec().clone();
     let policy = ctx.make_policy(&spec)?;
     let snn_config = controllers::snn_config(&ctx.run.policy, ctx.policy_config.as_ref())?;
-    let template = SnnController::new(&ctx.run.policy, &spec, snn_config.clone())?;
+    let motor = SpeedCascade::is_motor(&spec);
+    let template = if motor { SnnController::detached(&ctx.run.policy, spec.dt, snn_config.clone())? } else { SnnController::new(&ctx.run.policy, &spec, snn_config.clone())? };
     let mut params: Vec<f32> = policy.parameters().map(<[f32]>::to_vec).unwrap_or_default();
     let (np, ni) = (snn_config.pd_neurons, snn_config.i_neurons);
 
     // 1. Recordings, on the env with varied references.
     let mut env_table = ctx.env_config.clone().unwrap_or_default();
-    if !cfg.recording_reference.is_empty() {
+    if motor && !cfg.recording_reference.is_empty() && cfg.recording_reference != MimicPidConfig::default().recording_reference {
+        return Err(AgentError::invalid(format!(
+            "agent `mimic-pid`: `recording_reference` = \"{}\" is the blimp's; a motor task records on its own reference (set `[env.reference]`)",
+            cfg.recording_reference
+        )));
+    }
+    if !motor && !cfg.recording_reference.is_empty() {
         let reference = env_table.entry("reference").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(t) = reference {
             t.insert("kind".into(), toml::Value::String(cfg.recording_reference.clone()));
         }
     }
     let mut rec_env = envs::make_with(&ctx.run.env, Some(&env_table))?;
-    let rate = &snn_config.measurement_rate;
-    let train_recs = record(rec_env.as_mut(), &cfg.teacher, rate, ctx.run.seed, 0, cfg.flights)?;
-    let held_out = record(rec_env.as_mut(), &cfg.teacher, rate, ctx.run.seed, cfg.flights, cfg.held_out_flights)?;
+    let mut teacher = Teacher::new(&spec, cfg, &snn_config.measurement_rate)?;
+    let train_recs = record(rec_env.as_mut(), &mut teacher, ctx.run.seed, 0, cfg.flights)?;
+    let held_out = record(rec_env.as_mut(), &mut teacher, ctx.run.seed, cfg.flights, cfg.held_out_flights)?;
     let steps_per_pass: u64 = train_recs.iter().map(|r| r.error.len() as u64).sum();
 
     let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
@@ -346,8 +418,9 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
         series.push(Series { label: labels[s][0], points: train_curve.clone(), color: colors[s][0] });
         series.push(Series { label: labels[s][1], points: held_curve.clone(), color: colors[s][1] });
     }
-    let title = format!("{} · {} mimicking PID · seed {}", ctx.run.env, ctx.run.policy, ctx.run.seed);
-    learning_curve(&ctx.dir.join("mimic_error"), &title, "mean squared error to the PID's term", &series)?;
+    let teacher_name = if motor { "the speed PI" } else { "PID" };
+    let title = format!("{} · {} mimicking {teacher_name} · seed {}", ctx.run.env, ctx.run.policy, ctx.run.seed);
+    learning_curve(&ctx.dir.join("mimic_error"), &title, &format!("mean squared error to {teacher_name}'s term"), &series)?;
     plot_flight(ctx, &params, &held_out[0], &env_table)?;
 
     Ok(Summary {
@@ -367,20 +440,29 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
     })
 }
 
-/// Flies the SNN over the first held-out flight's seed (same reference as the PID's recording)
-/// and draws both altitude traces with the spike raster.
-fn plot_flight(ctx: &TrainContext, params: &[f32], pid_flight: &Recording, env_table: &toml::Table) -> Result<(), AgentError> {
+/// Flies the SNN over the first held-out flight's seed (same reference as the teacher's
+/// recording) and draws both traces with the spike raster.
+fn plot_flight(ctx: &TrainContext, params: &[f32], teacher_run: &Recording, env_table: &toml::Table) -> Result<(), AgentError> {
     let mut env = envs::make_with(&ctx.run.env, Some(env_table))?;
     let mut snn = ctx.make_policy(env.spec())?;
     snn.set_parameters(params)?;
     let spec = env.spec().clone();
-    let (mut obs, mut info, mut action) = (vec![0.0; spec.obs_dim()], Info::default(), vec![0.0; 1]);
-    env.reset(Some(pid_flight.seed), &mut obs, &mut info)?;
+    let (read, quantity) = plotted(&spec);
+    let (mut obs, mut info, mut action) = (vec![0.0; spec.obs_dim()], Info::default(), vec![0.0; spec.act_dim()]);
+    env.reset(Some(teacher_run.seed), &mut obs, &mut info)?;
     snn.reset(None);
-    let mut trace = FlightTrace { dt: spec.dt, reference: pid_flight.reference.clone(), teacher: pid_flight.altitude.clone(), ..Default::default() };
+    let motor = SpeedCascade::is_motor(&spec);
+    let mut trace = FlightTrace {
+        dt: spec.dt,
+        reference: teacher_run.reference.clone(),
+        teacher: teacher_run.altitude.clone(),
+        quantity: quantity.into(),
+        teacher_label: if motor { "cascaded PI (teacher)" } else { "PID (teacher)" }.into(),
+        ..Default::default()
+    };
     loop {
         snn.act(&obs, &mut action);
-        trace.student.push(info.get("altitude").unwrap_or(f64::NAN));
+        trace.student.push(read(&obs, &info).1);
         if let Some(a) = snn.activity() {
             trace.spikes.push(a.values.iter().enumerate().filter(|(_, &s)| s > 0.0).map(|(j, _)| j as u32).collect());
             trace.n_neurons = a.values.len();
@@ -389,5 +471,6 @@ fn plot_flight(ctx: &TrainContext, params: &[f32], pid_flight: &Recording, env_t
             break;
         }
     }
-    flight_with_raster(&ctx.dir.join("flight"), &format!("{} · PID teacher vs evolved {}", ctx.run.env, ctx.run.policy), &trace)
+    let teacher_name = if motor { "cascaded PI" } else { "PID" };
+    flight_with_raster(&ctx.dir.join("flight"), &format!("{} · {teacher_name} teacher vs evolved {}", ctx.run.env, ctx.run.policy), &trace)
 }

@@ -56,6 +56,9 @@ pub struct FlightTrace {
     pub student: Vec<f64>,
     pub spikes: Vec<Vec<u32>>,
     pub n_neurons: usize,
+    /// The controlled quantity's axis label ("altitude (m)" when empty) and the teacher's legend.
+    pub quantity: String,
+    pub teacher_label: String,
 }
 
 /// Altitude traces (top) over a spike raster (bottom), into `stem.png` and `stem.svg`.
@@ -82,10 +85,11 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..t_max, lo..hi)
         .map_err(|e| e.to_string())?;
-    chart.configure_mesh().y_desc("altitude (m)").label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
+    let quantity = if trace.quantity.is_empty() { "altitude (m)" } else { trace.quantity.as_str() };
+    chart.configure_mesh().y_desc(quantity).label_style(("sans-serif", 14)).draw().map_err(|e| e.to_string())?;
     let lines = [
         ("reference", &trace.reference, RGBColor(0, 0, 0)),
-        ("PID (teacher)", &trace.teacher, RGBColor(31, 119, 180)),
+        (if trace.teacher_label.is_empty() { "PID (teacher)" } else { trace.teacher_label.as_str() }, &trace.teacher, RGBColor(31, 119, 180)),
         ("SNN (evolved)", &trace.student, RGBColor(255, 127, 14)),
     ];
     for (label, values, color) in lines {

@@ -9,6 +9,8 @@
 //!   `K_p = J/(a² τ)` (N·m·s/rad), integral time `a³ τ`: the symmetric optimum for the plant
 //!   `1/(J s)` behind the current loop's lag. The torque reference becomes a current reference
 //!   through the motor's torque law (ψ_e i, l_e′ i_e i_a, l_e′ i²), limited to the nominal current.
+//!   The series motor cannot brake (l_e′ i² ≥ 0 for either current sign): its torque reference is
+//!   limited to [0, T_max] and a speed above the reference coasts down on the load.
 //! * The externally excited motor's field is held at its nominal current by a third PI
 //!   (`K_p = l_e/(a τ)`, integral time `a² τ`).
 //!
@@ -60,6 +62,7 @@ impl CascadedPiConfig {
 #[derive(Debug, Clone)]
 pub struct CascadedPi {
     speed: Pid,
+    torque_limit: f64,
     current: Pid,
     field: Option<Pid>,
     kind: u8,
@@ -116,10 +119,60 @@ impl CascadedPi {
             3 => k.psi_e * k.nominal_i,
             _ => k.l_e_prime * k.nominal_i * k.nominal_i,
         };
-        let speed = pi(j / (a * a * tau), a * a * a * tau, torque_limit)?;
+        let mut speed = pi(j / (a * a * tau), a * a * a * tau, torque_limit)?;
+        if kind == 1 {
+            // The series motor's torque l_e′ i² is never negative: it cannot brake, so the speed
+            // loop asks for torque in [0, T_max] and its integrator does not wind below 0.
+            speed = Pid::new(PidConfig { output_min: 0.0, ..speed.config().clone() })?;
+        }
         let current_pi = pi(l / (a * tau), a * a * tau, k.u_sup)?;
         let field_pi = if kind == 0 { Some(pi(attr("l_e")? / (a * tau), a * a * tau, k.u_sup)?) } else { None };
-        Ok(Self { speed, current: current_pi, field: field_pi, kind, k, idx: Indices { omega, current, field, reference }, feedforward: config.emf_feedforward })
+        Ok(Self { speed, torque_limit, current: current_pi, field: field_pi, kind, k, idx: Indices { omega, current, field, reference }, feedforward: config.emf_feedforward })
+    }
+
+    /// The speed loop's torque limit (N·m): the nominal current's torque.
+    pub fn torque_limit(&self) -> f64 {
+        self.torque_limit
+    }
+
+    /// The speed loop's PI.
+    pub fn speed_pi(&self) -> &Pid {
+        &self.speed
+    }
+
+    /// Speed and speed reference (rad/s) in `obs`.
+    pub fn speed_and_reference(&self, obs: &[f32]) -> (f64, f64) {
+        (obs[self.idx.omega] as f64 * self.k.limit_omega, obs[self.idx.reference] as f64 * self.k.limit_omega)
+    }
+
+    /// The inner loops: the armature (and field) voltage that makes torque `torque_ref` (N·m),
+    /// through the torque law, the current PI and the EMF feed-forward. A non-finite measurement
+    /// holds the last command.
+    pub fn drive_torque(&mut self, torque_ref: f64, obs: &[f32], action: &mut [f32]) {
+        let k = self.k;
+        let omega = obs[self.idx.omega] as f64 * k.limit_omega;
+        let i = obs[self.idx.current] as f64 * k.limit_i;
+        let i_e = self.idx.field.map_or(0.0, |f| obs[f] as f64 * k.limit_i);
+        if !(omega.is_finite() && i.is_finite() && i_e.is_finite() && torque_ref.is_finite()) {
+            return;
+        }
+        // The flux factor k_Φ (V·s/rad = N·m/A): the EMF is k_Φ ω, the torque k_Φ i.
+        let k_phi = match self.kind {
+            3 => k.psi_e,
+            1 => k.l_e_prime * i.abs().max(1e-3),
+            _ => k.l_e_prime * i_e.max(1e-3),
+        };
+        let i_ref = match self.kind {
+            1 => (torque_ref.max(0.0) / k.l_e_prime).sqrt(),
+            _ => torque_ref / k_phi,
+        }
+        .clamp(-k.nominal_i, k.nominal_i);
+        let emf = if self.feedforward { k_phi * omega } else { 0.0 };
+        let u = (self.current.update(i_ref, i) + emf).clamp(-k.u_sup, k.u_sup);
+        action[0] = (u / k.u_sup) as f32;
+        if let Some(field) = self.field.as_mut() {
+            action[1] = (field.update(k.nominal_i, i_e) / k.u_sup).clamp(-1.0, 1.0) as f32;
+        }
     }
 }
 
@@ -137,33 +190,12 @@ impl Policy for CascadedPi {
     }
 
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
-        let k = self.k;
-        let omega = obs[self.idx.omega] as f64 * k.limit_omega;
-        let omega_ref = obs[self.idx.reference] as f64 * k.limit_omega;
-        let i = obs[self.idx.current] as f64 * k.limit_i;
-        let i_e = self.idx.field.map_or(0.0, |f| obs[f] as f64 * k.limit_i);
-        if !(omega.is_finite() && omega_ref.is_finite() && i.is_finite()) {
+        let (omega, omega_ref) = self.speed_and_reference(obs);
+        if !(omega.is_finite() && omega_ref.is_finite()) {
             return; // a failed measurement: hold the last command
         }
         let torque_ref = self.speed.update(omega_ref, omega);
-        // The flux factor k_Φ (V·s/rad = N·m/A): the EMF is k_Φ ω, the torque k_Φ i.
-        let k_phi = match self.kind {
-            3 => k.psi_e,
-            1 => k.l_e_prime * i.abs().max(1e-3),
-            0 => k.l_e_prime * i_e.max(1e-3),
-            _ => k.l_e_prime * i_e.max(1e-3),
-        };
-        let i_ref = match self.kind {
-            1 => torque_ref.signum() * (torque_ref.abs() / k.l_e_prime).sqrt(),
-            _ => torque_ref / k_phi,
-        }
-        .clamp(-k.nominal_i, k.nominal_i);
-        let emf = if self.feedforward { k_phi * omega } else { 0.0 };
-        let u = (self.current.update(i_ref, i) + emf).clamp(-k.u_sup, k.u_sup);
-        action[0] = (u / k.u_sup) as f32;
-        if let Some(field) = self.field.as_mut() {
-            action[1] = (field.update(k.nominal_i, i_e) / k.u_sup).clamp(-1.0, 1.0) as f32;
-        }
+        self.drive_torque(torque_ref, obs, action);
     }
 
     /// Two (three) PI loops of ~5 MACs, the torque law and the feed-forward.

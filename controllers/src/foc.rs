@@ -36,6 +36,7 @@ use crate::policy::{Policy, PolicyError, Work};
 #[derive(Debug, Clone)]
 pub struct FieldOrientedPi {
     speed: Pid,
+    torque_limit: f64,
     /// Current-loop gains: V/A and V/(A·s), d then q.
     kp: [f64; 2],
     ki: [f64; 2],
@@ -89,6 +90,7 @@ impl FieldOrientedPi {
         let ki = [kp[0] / (a * a * t_sigma_current), kp[1] / (a * a * t_sigma_current)];
         Ok(Self {
             speed,
+            torque_limit,
             kp,
             ki,
             integral: [0.0; 2],
@@ -105,27 +107,34 @@ impl FieldOrientedPi {
     }
 }
 
-impl Policy for FieldOrientedPi {
-    fn name(&self) -> &str {
-        "cascaded-pi"
+impl FieldOrientedPi {
+    /// The speed loop's torque limit (N·m): the MTPA torque at the nominal current.
+    pub fn torque_limit(&self) -> f64 {
+        self.torque_limit
     }
 
-    fn reset(&mut self, _seed: Option<u64>) {
-        self.speed.reset();
-        self.integral = [0.0; 2];
+    /// The speed loop's PI.
+    pub fn speed_pi(&self) -> &Pid {
+        &self.speed
     }
 
-    fn act(&mut self, obs: &[f32], action: &mut [f32]) {
+    /// Speed and speed reference (rad/s) in `obs`.
+    pub fn speed_and_reference(&self, obs: &[f32]) -> (f64, f64) {
+        (obs[self.idx.omega] as f64 * self.limit_omega, obs[self.idx.reference] as f64 * self.limit_omega)
+    }
+
+    /// The inner loops: the B6 bridge's duty actions that make torque `torque_ref` (N·m), through
+    /// the MTPA currents, the d and q current PIs with decoupling, the voltage limit and the
+    /// modulation. A non-finite measurement holds the last command.
+    pub fn drive_torque(&mut self, torque_ref: f64, obs: &[f32], action: &mut [f32]) {
         let m = &self.motor;
         let omega = obs[self.idx.omega] as f64 * self.limit_omega;
-        let omega_ref = obs[self.idx.reference] as f64 * self.limit_omega;
         let i_dq = [obs[self.idx.i_sd] as f64 * self.limit_i, obs[self.idx.i_sq] as f64 * self.limit_i];
         let eps = obs[self.idx.epsilon] as f64 * std::f64::consts::PI;
-        if ![omega, omega_ref, i_dq[0], i_dq[1], eps].iter().all(|x| x.is_finite()) {
-            return; // a failed measurement: hold the last command
+        if ![omega, i_dq[0], i_dq[1], eps, torque_ref].iter().all(|x| x.is_finite()) {
+            return;
         }
-        let torque_ref = self.speed.update(omega_ref, omega);
-        let i_ref = m.mtpa_currents(torque_ref, self.nominal_i);
+        let i_ref = m.mtpa_currents(torque_ref.clamp(-self.torque_limit, self.torque_limit), self.nominal_i);
         let w_el = m.p * omega;
         let feedforward = if self.decoupling { [-w_el * m.l_q * i_dq[1], w_el * (m.l_d * i_dq[0] + m.psi_p)] } else { [0.0; 2] };
         let mut u = [0.0; 2];
@@ -148,6 +157,26 @@ impl Policy for FieldOrientedPi {
         for (a, u_k) in action.iter_mut().zip(abc) {
             *a = ((u_k - zero_sequence) / (0.5 * self.u_sup)).clamp(-1.0, 1.0) as f32;
         }
+    }
+}
+
+impl Policy for FieldOrientedPi {
+    fn name(&self) -> &str {
+        "cascaded-pi"
+    }
+
+    fn reset(&mut self, _seed: Option<u64>) {
+        self.speed.reset();
+        self.integral = [0.0; 2];
+    }
+
+    fn act(&mut self, obs: &[f32], action: &mut [f32]) {
+        let (omega, omega_ref) = self.speed_and_reference(obs);
+        if !(omega.is_finite() && omega_ref.is_finite()) {
+            return; // a failed measurement: hold the last command
+        }
+        let torque_ref = self.speed.update(omega_ref, omega);
+        self.drive_torque(torque_ref, obs, action);
     }
 
     /// The speed PI (5), the MTPA bisection (32 × ~12), two current PIs with decoupling (16),

@@ -12,6 +12,7 @@ pub mod pid;
 pub mod policy;
 pub mod rollout;
 pub mod snn;
+pub mod spiking_cascade;
 
 pub use cascaded_pi::{CascadedPi, CascadedPiConfig};
 pub use foc::FieldOrientedPi;
@@ -21,6 +22,7 @@ pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, observation_entry, Activity, ActivityKind, Policy, PolicyError, Work};
 pub use rollout::{run_episode, run_episode_observed, Episode};
 pub use snn::{SnnConfig, SnnController};
+pub use spiking_cascade::{SpeedCascade, SpikingCascade};
 
 use envs::{EnvSpec, Space};
 
@@ -40,7 +42,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "pid", summary: "discrete PID on a measurement and a reference (gains tuned for BlimpAltitude-v0)" },
     ControllerEntry { name: "pd", summary: "the PID without its integral (K_i = 0): what non-neutral buoyancy defeats" },
     ControllerEntry { name: "cascaded-pi", summary: "current and speed PI, symmetric optimum (a = 4), anti-windup: DC drives with EMF feed-forward (Dc…Speed-v0), the PMSM field-oriented with MTPA and decoupling (PmsmSpeed-v0)" },
-    ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid)" },
+    ControllerEntry { name: "snn", summary: "spiking PD-like + integral-like LIF networks, 160 neurons (train with --agent mimic-pid); on motor speed tasks the cascade's speed loop" },
     ControllerEntry { name: "snn-pd", summary: "the spiking PD-like network alone (no integral network)" },
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
     ControllerEntry { name: "constant", summary: "holds a fixed action (`--action 0.02,0.05`): for checking a model against a datasheet or another simulator" },
@@ -109,6 +111,7 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
                 Ok(Box::new(CascadedPi::new(spec, &cfg)?))
             }
         }
+        "snn" | "snn-pd" if SpeedCascade::is_motor(spec) => Ok(Box::new(SpikingCascade::new(name, spec, snn_config(name, config)?)?)),
         "snn" | "snn-pd" => Ok(Box::new(SnnController::new(name, spec, snn_config(name, config)?)?)),
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {
             let (n_joints, range) = ncap_dimensions(name, spec)?;

@@ -99,7 +99,9 @@ pub struct SnnController {
     name: String,
     config: SnnConfig,
     params: Vec<f32>,
-    obs_index: [usize; 3],
+    /// Observation entries of the measurement, reference and rate; `None` for a network whose
+    /// inputs its owner computes ([`SnnController::detached`]).
+    obs_index: Option<[usize; 3]>,
     /// Seconds per neuron tick.
     tick_dt: f32,
     pd: LifLayer,
@@ -128,12 +130,22 @@ impl SnnController {
         }
         let find = |key: &str| observation_entry(name, spec, key);
         let obs_index = [find(&config.measurement)?, find(&config.reference)?, find(&config.measurement_rate)?];
+        let mut snn = Self::detached(name, spec.dt, config)?;
+        snn.obs_index = Some(obs_index);
+        Ok(snn)
+    }
+
+    /// A network stepped by its owner through [`SnnController::step`] (e.g. the speed loop of
+    /// [`crate::spiking_cascade::SpikingCascade`]); `dt` is the control period (s). Its `act`
+    /// holds 0, having no observation entries to read.
+    pub fn detached(name: &str, dt: f64, config: SnnConfig) -> Result<Self, PolicyError> {
+        config.validate().map_err(|message| PolicyError::Config { controller: name.into(), message })?;
         let (np, ni) = (config.pd_neurons, config.i_neurons);
         let labels = (0..np).map(|j| format!("pd_{j}")).chain((0..ni).map(|k| format!("i_{k}"))).collect();
         let params = initial_parameters(&config);
         Ok(Self {
             name: name.into(),
-            tick_dt: (spec.dt / config.ticks_per_step as f64) as f32,
+            tick_dt: (dt / config.ticks_per_step as f64) as f32,
             pd: LifLayer::new(np, config.refractory_ticks),
             integral: LifLayer::new(ni, config.refractory_ticks),
             pd_trace: vec![0.0; np],
@@ -145,9 +157,9 @@ impl SnnController {
             work: Work::default(),
             last: 0.0,
             rate: 0.0,
-            rate_gain: (spec.dt / (config.rate_filter_tau + spec.dt)) as f32,
+            rate_gain: (dt / (config.rate_filter_tau + dt)) as f32,
             params,
-            obs_index,
+            obs_index: None,
             config,
         })
     }
@@ -282,7 +294,11 @@ impl Policy for SnnController {
     /// A NaN or infinite input (a failed sensor upstream) holds the previous command and leaves
     /// the networks' state untouched.
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
-        let [y, r, rate] = self.obs_index.map(|i| obs[i]);
+        let Some(index) = self.obs_index else {
+            action[0] = self.last;
+            return;
+        };
+        let [y, r, rate] = index.map(|i| obs[i]);
         let (e, d) = (r - y, -rate);
         if e.is_finite() && d.is_finite() {
             let (u_pd, u_i) = self.step(e, d);

@@ -108,6 +108,38 @@ fn info_carries_the_running_tracking_rmse_in_si_units() {
     assert!((info.get("rmse").unwrap() - 100.0).abs() < 1e-2);
 }
 
+/// `control_space = "dq"`: the PMSM's action is the rotor-frame voltage over half the supply,
+/// applied exactly (the drive holds the dq voltage of the step's start), and it drives the same
+/// trajectory as the phase duty cycles that `dq_to_abc` at that angle gives.
+#[test]
+fn the_pmsm_takes_dq_actions() {
+    let dq = table("control_space = \"dq\"");
+    let mut env = make_with("PmsmSpeed-v0", Some(&dq)).unwrap();
+    assert_eq!(env.spec().act_dim(), 2);
+    let mut abc_env = make("PmsmSpeed-v0").unwrap();
+    env.reset_vec(Some(0)).unwrap();
+    let (mut abc_obs, _) = abc_env.reset_vec(Some(0)).unwrap();
+    let eps_index = abc_env.spec().observation_index("epsilon").unwrap();
+    let mut state = Vec::new();
+    for k in 0..400 {
+        let action = [0.01 + 0.005 * (k as f32 * 0.01).sin(), 0.02];
+        let eps = abc_obs[eps_index] as f64 * std::f64::consts::PI;
+        let abc = bodies::motor::transforms::dq_to_abc([action[0] as f64, action[1] as f64], eps).map(|x| x as f32);
+        let (o, _, _) = env.step_vec(&action).unwrap();
+        let (o_abc, _, _) = abc_env.step_vec(&abc).unwrap();
+        env.physical_state(&mut state);
+        let get = |n: &str| state.iter().find(|(k, _)| k == n).unwrap().1;
+        assert!((get("u_sd") - action[0] as f64 * 210.0).abs() < 1e-3 && (get("u_sq") - action[1] as f64 * 210.0).abs() < 1e-3, "step {k}");
+        for (a, b) in o.iter().zip(&o_abc) {
+            assert!((a - b).abs() < 1e-5, "step {k}: {o:?} vs {o_abc:?}");
+        }
+        abc_obs = o_abc;
+    }
+    let err = make_with("DcPermExSpeed-v0", Some(&dq)).unwrap_err().to_string();
+    assert!(err.contains("control_space"), "{err}");
+    assert!(make_with("PmsmSpeedFinite-v0", Some(&dq)).is_err());
+}
+
 #[test]
 fn bad_actions_and_configs_are_named() {
     let mut env = make("DcPermExSpeedFinite-v0").unwrap();

@@ -1,25 +1,29 @@
 #!/usr/bin/env python3
-"""Motor speed-control table: the cascaded PI against TD3 (an MLP) on gym-electric-motor's
-speed tasks, over several training seeds.
+"""Motor speed-control table: the cascaded PI, TD3 (an MLP) and an evolved spiking speed loop on
+gym-electric-motor's speed tasks, over several training seeds.
 
     tools/motors/table.py [--nerve PATH] [--runs DIR] [--envs DcSeriesSpeed-v0,PmsmSpeed-v0]
-                          [--seeds 5] [--steps 100000] [--episodes 10] [--seed 1000] [--out FILE.md]
+                          [--seeds 5] [--steps 100000] [--snn-steps 20000000] [--episodes 10]
+                          [--seed 1000] [--out FILE.md]
 
-Trains what is missing under --runs (reusing finished runs): `--policy mlp --agent td3` with
-tools/motors/td3.toml, seeds 0..N−1, per env. Then evaluates, with `nerve eval --json` and the
-benchmark's env settings (tools/motors/speed.toml: GEM's task with 0.2 s episodes and a violation
-reward that makes crashing never pay), the cascaded PI and every TD3 seed on the same held-out
-episodes (seeds S..S+E−1, never used in training). Reported:
+Trains what is missing under --runs (reusing finished runs), seeds 0..N−1 per env:
+`--policy mlp --agent td3` (tools/motors/td3.toml), and `--policy snn --agent mimic-pid`
+(tools/motors/snn.toml: the network replaces the cascade's speed loop and learns it from the
+cascaded PI's recordings). Then evaluates, with `nerve eval --json` and the benchmark's env
+settings (tools/motors/speed.toml: GEM's task with 0.2 s episodes and a violation reward that
+makes crashing never pay), the cascaded PI and every trained seed on the same held-out episodes
+(seeds S..S+E−1, never used in training). Reported:
 
 * return: the undiscounted episode return (GEM's reward);
 * RMSE: the speed tracking error (rad/s) over the episode (the env's `rmse` info);
 * violations: episodes ended by a current-limit violation, of all evaluated;
-* work per control step: multiply-accumulates (the PI's are counted by hand; the MLP's are its
-  matmuls and activations).
+* work per control step: spikes / synaptic operations / multiply-accumulates (the PI's counted by
+  hand; the MLP's are its matmuls and activations; the SNN's are its neuron updates plus the inner
+  current loops').
 
-The PI is deterministic: its cell is mean ± sample std over the episodes. TD3's cell is mean ±
-sample std over the training seeds of each seed's mean over the episodes; the per-seed means are
-listed below the table.
+The PI is deterministic: its cell is mean ± sample std over the episodes. A trained controller's
+cell is mean ± sample std over the training seeds of each seed's mean over the episodes; the
+per-seed means are listed below the table.
 """
 import argparse
 import json
@@ -35,16 +39,22 @@ def run(cmd):
     return subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
 
 
-def train(nerve, runs, env, seed, steps):
-    out = os.path.join(runs, f"{env}-mlp-td3-seed{seed}")
+def train(nerve, runs, env, policy, agent, config, seed, steps):
+    out = os.path.join(runs, f"{env}-{policy}-{agent}-seed{seed}")
+    # An env's own config, if there is one (td3-PmsmSpeed-v0.toml: dq actions).
+    own = os.path.join(HERE, config.replace(".toml", f"-{env}.toml"))
     if not os.path.exists(os.path.join(out, "summary.json")):
-        run([nerve, "train", "--env", env, "--policy", "mlp", "--agent", "td3", "--steps", str(steps), "--seed", str(seed),
-             "--config", os.path.join(HERE, "td3.toml"), "--out", out])
+        run([nerve, "train", "--env", env, "--policy", policy, "--agent", agent, "--steps", str(steps), "--seed", str(seed),
+             "--config", own if os.path.exists(own) else os.path.join(HERE, config), "--out", out])
     return out
 
 
 def evaluate(nerve, target, episodes, seed):
-    return json.loads(run([nerve, "eval", *target, "--env-config", os.path.join(HERE, "speed.toml"), "--episodes", str(episodes), "--seed", str(seed), "--json"]))
+    """`nerve eval --json` on the held-out seeds. A checkpoint runs on its own env config (the
+    benchmark's, as its training config repeats speed.toml, plus e.g. dq actions); a controller gets
+    speed.toml."""
+    env_config = [] if target[0] == "--checkpoint" else ["--env-config", os.path.join(HERE, "speed.toml")]
+    return json.loads(run([nerve, "eval", *target, *env_config, "--episodes", str(episodes), "--seed", str(seed), "--json"]))
 
 
 def episode_stats(r):
@@ -54,7 +64,7 @@ def episode_stats(r):
         "rmse": [e["final_info"]["rmse"] for e in eps],
         "violations": sum(1 for e in eps if e["terminated"]),
         "episodes": len(eps),
-        "macs": r["work_per_step"]["macs"] if r.get("work_per_step") else None,
+        "work": r.get("work_per_step"),
     }
 
 
@@ -63,6 +73,10 @@ def mean_std(x):
     m = sum(x) / n
     s = (sum((v - m) ** 2 for v in x) / (n - 1)) ** 0.5 if n > 1 else 0.0
     return m, s
+
+
+def work(w):
+    return "—" if w is None else f"{w['spikes']:.0f} / {w['synaptic_ops']:.0f} / {w['macs']:.0f}"
 
 
 def cell(x, digits=1):
@@ -76,38 +90,45 @@ def main():
     ap.add_argument("--runs", default="results/runs/motors")
     ap.add_argument("--envs", default="DcSeriesSpeed-v0,PmsmSpeed-v0")
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=100_000)
+    ap.add_argument("--steps", type=int, default=300_000, help="TD3's env steps per run")
+    ap.add_argument("--snn-steps", type=int, default=20_000_000, help="mimic-pid's simulated SNN steps per run")
     ap.add_argument("--episodes", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--out", default="results/reference/motors/speed-control.md")
     args = ap.parse_args()
 
     lines = [
-        "# Motor speed control: cascaded PI and TD3",
+        "# Motor speed control: cascaded PI, TD3 and an evolved spiking speed loop",
         "",
         f"Held-out episodes: seeds {args.seed}–{args.seed + args.episodes - 1}, 2000 steps (0.2 s) each, GEM's Wiener speed reference.",
-        f"TD3: MLP 64×64 actor and critics, {args.steps:,} env steps per run, training seeds 0–{args.seeds - 1} (tools/motors/td3.toml).",
+        f"TD3: MLP 64×64 actor and critics, {args.steps:,} env steps per run, training seeds 0–{args.seeds - 1} "
+        "(tools/motors/td3.toml; on the PMSM with dq actions, td3-PmsmSpeed-v0.toml).",
+        f"SNN: 160 LIF neurons (120 PD-like, 40 integral-like) as the cascade's speed loop over its current PI, evolved by `mimic-pid` "
+        f"({args.snn_steps:,} simulated steps per run) to mimic the cascaded PI's speed loop, training seeds 0–{args.seeds - 1} (tools/motors/snn.toml).",
         "Env settings: tools/motors/speed.toml (γ = 0.99; a violation costs −1 per step left to the time limit).",
         "",
-        "| env | controller | return | speed RMSE (rad/s) | violations | MACs per step |",
+        "| env | controller | return | speed RMSE (rad/s) | violations | spikes / synaptic ops / MACs per step |",
         "|---|---|---|---|---|---|",
     ]
     details = []
     report = {}
     for env in args.envs.split(","):
         pi = episode_stats(evaluate(args.nerve, ["--env", env, "--controller", "cascaded-pi"], args.episodes, args.seed))
-        lines.append(f"| {env} | cascaded PI (a = 4) | {cell(pi['return'])} | {cell(pi['rmse'])} | {pi['violations']}/{pi['episodes']} | {pi['macs']:.0f} |")
-        seeds = []
-        for seed in range(args.seeds):
-            run_dir = train(args.nerve, args.runs, env, seed, args.steps)
-            seeds.append(episode_stats(evaluate(args.nerve, ["--checkpoint", run_dir], args.episodes, args.seed)))
-        returns = [mean_std(s["return"])[0] for s in seeds]
-        rmses = [mean_std(s["rmse"])[0] for s in seeds]
-        violations = sum(s["violations"] for s in seeds)
-        total = sum(s["episodes"] for s in seeds)
-        lines.append(f"| {env} | TD3, MLP 64×64 | {cell(returns)} | {cell(rmses)} | {violations}/{total} | {seeds[0]['macs']:.0f} |")
-        details.append(f"- {env}, TD3 per seed (return / RMSE): " + ", ".join(f"{r:.1f} / {e:.1f}" for r, e in zip(returns, rmses)))
-        report[env] = {"pi": pi, "td3": seeds}
+        lines.append(f"| {env} | cascaded PI (a = 4) | {cell(pi['return'])} | {cell(pi['rmse'])} | {pi['violations']}/{pi['episodes']} | {work(pi['work'])} |")
+        report[env] = {"pi": pi}
+        for label, policy, agent, config, steps in [("TD3, MLP 64×64", "mlp", "td3", "td3.toml", args.steps),
+                                                    ("SNN speed loop (mimic-pid)", "snn", "mimic-pid", "snn.toml", args.snn_steps)]:
+            seeds = []
+            for seed in range(args.seeds):
+                run_dir = train(args.nerve, args.runs, env, policy, agent, config, seed, steps)
+                seeds.append(episode_stats(evaluate(args.nerve, ["--checkpoint", run_dir], args.episodes, args.seed)))
+            returns = [mean_std(s["return"])[0] for s in seeds]
+            rmses = [mean_std(s["rmse"])[0] for s in seeds]
+            violations = sum(s["violations"] for s in seeds)
+            total = sum(s["episodes"] for s in seeds)
+            lines.append(f"| {env} | {label} | {cell(returns)} | {cell(rmses)} | {violations}/{total} | {work(seeds[0]['work'])} |")
+            details.append(f"- {env}, {label}, per seed (return / RMSE): " + ", ".join(f"{r:.1f} / {e:.1f}" for r, e in zip(returns, rmses)))
+            report[env][agent] = seeds
     lines += ["", *details, "", "Reproduce: `cargo build --release && tools/motors/table.py`"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

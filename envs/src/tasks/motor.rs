@@ -6,7 +6,7 @@
 //! | | |
 //! |---|---|
 //! | Body | [`bodies::motor::drive`]: GEM's motor, converter (4-quadrant for DC, two for the externally excited motor; B6 bridge for the PMSM), ideal supply and load, with GEM's per-env defaults (supply voltage, load, τ = 1e-4 s continuous, 1e-5 s finite) |
-//! | Action | continuous: `Box(−1, 1, (n,))` duty cycles (n = 1 DC, 2 externally excited, 3 PMSM phases), clipped to the box; finite: `Discrete(k)` switching states (4 for a 4QC, 16 = 4·s₁ + s₂ for the externally excited motor's two, 8 for the B6), passed as one number; a state that does not exist is an error |
+//! | Action | continuous: `Box(−1, 1, (n,))` duty cycles (n = 1 DC, 2 externally excited, 3 PMSM phases), clipped to the box; the PMSM with `control_space = "dq"`: `Box(−1, 1, (2,))` in the rotor frame, turned into the phases' duty cycles by the step's starting electrical angle (GEM's `control_space="dq"`: exact for this drive, which holds the dq voltage over the step) and clipped per phase; finite: `Discrete(k)` switching states (4 for a 4QC, 16 = 4·s₁ + s₂ for the externally excited motor's two, 8 for the B6), passed as one number; a state that does not exist is an error |
 //! | Observation | GEM's full state divided by its limits, in GEM's order (`observation_names`: DC permanently excited `omega, torque, i, u, u_sup`; PMSM `omega, torque, i_a, i_b, i_c, i_sd, i_sq, u_a, u_b, u_c, u_sd, u_sq, epsilon, u_sup`), then the normalised reference(s) for the next step |
 //! | Reward | GEM's weighted sum of errors `−Σ w_i (|s_i − s*_i| / l_i)^n` (l_i = 2 for states in [−1, 1], 1 for [0, 1]; n = `reward_power`), against the reference shown in the previous observation; on a limit violation `violation_reward` instead: GEM's `−Σ w_i / (1 − γ)` (γ = `gamma` = 0.9) by default, `"time_limit"` for `−Σ w_i` times the steps left to the time limit (what the rest of the episode could at worst have cost, so that crashing never pays under undiscounted return), or a number |
 //! | Termination | a limit violation: a DC current beyond its limit (GEM's `LimitConstraint`), the PMSM's `(i_sd² + i_sq²)/i_lim² > 1` (`SquaredConstraint`) |
@@ -108,6 +108,9 @@ pub struct MotorConfig {
     pub gamma: f64,
     /// The reward of a step that violates a limit (and ends the episode).
     pub violation_reward: ViolationReward,
+    /// The PMSM's continuous action space: `"abc"` (GEM's default, three phase duty cycles) or
+    /// `"dq"` (two, in the rotor frame).
+    pub control_space: ControlSpace,
     pub max_episode_steps: usize,
 }
 
@@ -148,6 +151,15 @@ impl<'de> Deserialize<'de> for ViolationReward {
         }
         d.deserialize_any(Visitor)
     }
+}
+
+/// The frame of a three-phase drive's continuous actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlSpace {
+    #[default]
+    Abc,
+    Dq,
 }
 
 /// How the violation reward follows from the weights.
@@ -206,6 +218,7 @@ impl MotorConfig {
             reward_power: 1.0,
             gamma: 0.9,
             violation_reward: ViolationReward::Rule(ViolationRule::Gem),
+            control_space: ControlSpace::Abc,
             max_episode_steps: 10_000,
         }
     }
@@ -306,6 +319,9 @@ impl MotorEnv {
     pub fn new(id: &str, config: MotorConfig) -> Result<Self, EnvError> {
         let cfg_err = |message: String| EnvError::Config { env: id.to_string(), message };
         let (motor, task, finite) = parse_id(id).ok_or_else(|| cfg_err("not a motor task id".into()))?;
+        if config.control_space == ControlSpace::Dq && !(motor == Motor::Pmsm && !finite) {
+            return Err(cfg_err("`control_space` = \"dq\": only the PMSM's continuous tasks have a dq action space".into()));
+        }
         if let ViolationReward::Value(v) = config.violation_reward {
             if !v.is_finite() {
                 return Err(cfg_err(format!("`violation_reward` = {v}: expected a finite number, \"gem\" or \"time_limit\"")));
@@ -401,6 +417,7 @@ impl MotorEnv {
             (Motor::Dc(DcKind::ExternallyExcited), true) => (Space::Discrete { n: 16 }, 1),
             (Motor::Dc(_), false) => (Space::Box(BoxSpace::uniform(1, -1.0, 1.0)), 1),
             (Motor::Dc(_), true) => (Space::Discrete { n: 4 }, 1),
+            (Motor::Pmsm, false) if config.control_space == ControlSpace::Dq => (Space::Box(BoxSpace::uniform(2, -1.0, 1.0)), 2),
             (Motor::Pmsm, false) => (Space::Box(BoxSpace::uniform(3, -1.0, 1.0)), 3),
             (Motor::Pmsm, true) => (Space::Discrete { n: 8 }, 1),
         };
@@ -562,7 +579,14 @@ impl Env for MotorEnv {
                     let actions = [ConverterAction::Duty(&u[0..1]), ConverterAction::Duty(&u[1..2])];
                     d.step(&actions[..n])
                 }
-                Drive::Pmsm(d) => d.step(ConverterAction::Duty(&u)),
+                Drive::Pmsm(d) => {
+                    if n == 2 {
+                        // dq → abc by the angle at the step's start; the converter clips each phase.
+                        let abc = bodies::motor::transforms::dq_to_abc([u[0], u[1]], d.epsilon());
+                        u = abc.map(|x| x.clamp(-1.0, 1.0));
+                    }
+                    d.step(ConverterAction::Duty(&u))
+                }
             }
         };
         // The env's id is cloned only on error: a step allocates nothing.
