@@ -16,6 +16,8 @@ use crate::AgentError;
 
 pub enum Actor {
     Mlp { net: Mlp, config: MlpConfig, low: Tensor, half_range: Tensor },
+    /// An MLP giving the logits of a categorical distribution over `Discrete(n)` actions (PPO).
+    Categorical { net: Mlp, config: MlpConfig },
     Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
 }
 
@@ -56,18 +58,43 @@ impl Actor {
         }
     }
 
-    /// The action (mean) for a batch: the MLP reads `obs` (normalised or not, as the learner
+    /// An `mlp` policy's logits over a `Discrete(n)` action space (PPO's categorical policy); the
+    /// output layer's gain 0.01 starts it near uniform.
+    pub fn build_categorical(agent: &str, policy: &str, config: Option<&toml::Table>, spec: &EnvSpec, n: usize, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
+        if policy != "mlp" {
+            return Err(AgentError::invalid(format!("agent `{agent}` trains `mlp` policies on discrete actions ({}), not `{policy}`", spec.id)));
+        }
+        let config: MlpConfig = match config {
+            None => MlpConfig::default(),
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
+        };
+        let mut sizes = vec![spec.obs_dim()];
+        sizes.extend(&config.hidden);
+        sizes.push(n);
+        let net = Mlp::new(&sizes, config.activation, 0.01, rng, &Device::Cpu).map_err(candle_err)?;
+        Ok(Actor::Categorical { net, config })
+    }
+
+    /// Whether the actor gives categorical logits rather than a continuous action.
+    pub fn is_categorical(&self) -> bool {
+        matches!(self, Actor::Categorical { .. })
+    }
+
+    /// The action (mean) for a batch (a categorical actor: the logits `[B, n]`): the MLP reads `obs` (normalised or not, as the learner
     /// chose), NCAP the raw hinge angles in `obs_raw` and the oscillator drive `[B]`.
     pub fn forward(&self, obs: &Tensor, obs_raw: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
         match self {
             Actor::Mlp { net, low, half_range, .. } => (crate::nn::fast_tanh(&net.forward(obs)?)? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
+            Actor::Categorical { net, .. } => net.forward(obs),
             Actor::Ncap { module, n_joints, .. } => module.forward(&obs_raw.narrow(1, 0, *n_joints)?, osc_d, osc_v),
         }
     }
 
     pub fn vars(&self) -> Vec<Var> {
         match self {
-            Actor::Mlp { net, .. } => net.vars(),
+            Actor::Mlp { net, .. } | Actor::Categorical { net, .. } => net.vars(),
             Actor::Ncap { module, .. } => module.vars().to_vec(),
         }
     }
@@ -81,7 +108,7 @@ impl Actor {
     pub fn oscillator_period(&self) -> usize {
         match self {
             Actor::Ncap { config, .. } => config.oscillator_period,
-            Actor::Mlp { .. } => NcapConfig::default().oscillator_period,
+            Actor::Mlp { .. } | Actor::Categorical { .. } => NcapConfig::default().oscillator_period,
         }
     }
 
@@ -89,6 +116,7 @@ impl Actor {
     pub fn deep_copy(&self) -> candle_core::Result<Self> {
         Ok(match self {
             Actor::Mlp { net, config, low, half_range } => Actor::Mlp { net: net.deep_copy()?, config: config.clone(), low: low.clone(), half_range: half_range.clone() },
+            Actor::Categorical { net, config } => Actor::Categorical { net: net.deep_copy()?, config: config.clone() },
             Actor::Ncap { module, config, n_joints, range } => Actor::Ncap { module: module.deep_copy()?, config: config.clone(), n_joints: *n_joints, range: *range },
         })
     }
@@ -97,7 +125,7 @@ impl Actor {
     /// `obs_normalizer` (mean, std, clip) is what an MLP actor's inputs were normalised with.
     pub fn to_policy(&self, spec: &EnvSpec, obs_normalizer: Option<(Vec<f32>, Vec<f32>, f32)>) -> Result<(Box<dyn Policy>, Vec<f32>, Vec<(&'static str, Vec<f32>)>), AgentError> {
         match self {
-            Actor::Mlp { net, config, .. } => {
+            Actor::Mlp { net, config, .. } | Actor::Categorical { net, config } => {
                 let mut p = MlpPolicy::new(spec, config)?;
                 let flat = net.flat().map_err(candle_err)?;
                 p.set_parameters(&flat)?;

@@ -1,7 +1,9 @@
 //! A deterministic MLP policy on a flat parameter vector: what evolution strategies train, and
 //! what runs a trained MLP at evaluation time (no autodiff needed to act).
 //!
-//! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2` (tanh: [`crate::nn::tanh_approx`]), `h_k = act(W_k h_{k−1} + b_k)`,
+//! `a = low + (high − low)·(tanh(W_L h_{L−1} + b_L) + 1)/2` (tanh: [`crate::nn::tanh_approx`]), `h_k = act(W_k h_{k−1} + b_k)`;
+//! for a `Discrete(n)` action space the output layer gives n logits and the action is the index
+//! of the largest (the mode of PPO's categorical policy; the first index on ties),
 //! `h_0 = clip((obs − obs_mean)/obs_std, ±obs_clip)`. Parameters, layer by layer: `W`
 //! (out × in, row-major), then `b`. The observation normaliser (identity unless a learner set
 //! it) is carried as buffers `obs_mean`, `obs_std`, `obs_clip`.
@@ -44,8 +46,10 @@ pub struct MlpPolicy {
     sizes: Vec<usize>,
     activation: Activation,
     params: Vec<f32>,
+    /// The action box (empty for a discrete action space).
     low: Vec<f32>,
     high: Vec<f32>,
+    discrete: bool,
     buf_a: Vec<f32>,
     buf_b: Vec<f32>,
     obs_mean: Vec<f32>,
@@ -56,18 +60,19 @@ pub struct MlpPolicy {
 impl MlpPolicy {
     pub fn new(spec: &EnvSpec, config: &MlpConfig) -> Result<Self, PolicyError> {
         let err = |message: String| PolicyError::Config { controller: "mlp".into(), message };
-        let Some(action_box) = spec.action_space.as_box() else {
-            return Err(PolicyError::Incompatible { controller: "mlp".into(), env: spec.id.clone(), reason: "discrete actions".into() });
+        let (low, high, outputs) = match &spec.action_space {
+            envs::Space::Box(b) if b.is_bounded() => (b.low.clone(), b.high.clone(), spec.act_dim()),
+            envs::Space::Box(_) => {
+                return Err(PolicyError::Incompatible { controller: "mlp".into(), env: spec.id.clone(), reason: "unbounded actions".into() });
+            }
+            envs::Space::Discrete { n } => (Vec::new(), Vec::new(), *n),
         };
-        if !action_box.is_bounded() {
-            return Err(PolicyError::Incompatible { controller: "mlp".into(), env: spec.id.clone(), reason: "unbounded actions".into() });
-        }
         if let Some(w) = config.hidden.iter().find(|w| **w == 0 || **w > 4096) {
             return Err(err(format!("hidden width {w}: expected 1..=4096")));
         }
         let mut sizes = vec![spec.obs_dim()];
         sizes.extend(&config.hidden);
-        sizes.push(spec.act_dim());
+        sizes.push(outputs);
         let n: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
         let mut params = Vec::with_capacity(n);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.init_seed);
@@ -83,8 +88,9 @@ impl MlpPolicy {
             sizes,
             activation: config.activation,
             params,
-            low: action_box.low.clone(),
-            high: action_box.high.clone(),
+            discrete: matches!(spec.action_space, envs::Space::Discrete { .. }),
+            low,
+            high,
             buf_a: vec![0.0; widest],
             buf_b: vec![0.0; widest],
             obs_mean: vec![0.0; spec.obs_dim()],
@@ -122,7 +128,7 @@ impl Policy for MlpPolicy {
                 let z = row.iter().zip(input).map(|(a, x)| a * x).sum::<f32>() + bias;
                 // The learners' tanh (`nn::fast_tanh`), so a trained MLP acts here as it did in training.
                 *o = if k + 1 == layers {
-                    tanh_approx(z)
+                    if self.discrete { z } else { tanh_approx(z) }
                 } else {
                     match self.activation {
                         Activation::Tanh => tanh_approx(z),
@@ -131,6 +137,12 @@ impl Policy for MlpPolicy {
                 };
             }
             std::mem::swap(&mut self.buf_a, &mut self.buf_b);
+        }
+        if self.discrete {
+            let logits = &self.buf_a[..self.sizes[layers]];
+            let best = logits.iter().enumerate().fold(0, |best, (i, &z)| if z > logits[best] { i } else { best });
+            action[0] = best as f32;
+            return;
         }
         for (i, a) in action.iter_mut().enumerate() {
             *a = self.low[i] + (self.high[i] - self.low[i]) * (self.buf_a[i] + 1.0) * 0.5;

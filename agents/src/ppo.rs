@@ -9,6 +9,10 @@
 //! NCAP circuit's torque command, [`crate::ncap_module::NcapModule`], on the raw hinge angles
 //! and each env's own oscillator phase). The critic is an MLP on normalised observations.
 //!
+//! A `Discrete(n)` action space (e.g. a converter's switching states) gets CleanRL's `ppo.py`
+//! policy instead: an `mlp` giving n logits, actions sampled from their softmax, the categorical
+//! log-probability and entropy in the loss; the trained policy acts by the largest logit.
+//!
 //! Differences from CleanRL, each deliberate: truncated episodes are bootstrapped with the
 //! value of their final observation (as Stable-Baselines3 does), and every random draw comes
 //! from the run seed, the iteration and the draw's role.
@@ -151,16 +155,17 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
     let mut venv = VecEnv::make(&ctx.run.env, cfg.num_envs, ctx.env_config.as_ref(), AutoresetMode::SameStep)?.with_threads(threads)?;
     let spec = venv.spec().clone();
-    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()) else {
-        return Err(AgentError::invalid(format!("agent `ppo` needs a bounded Box action space; {} has none", spec.id)));
-    };
+    let action_box = spec.action_space.as_box().filter(|b| b.is_bounded());
+    if action_box.is_none() && !matches!(spec.action_space, envs::Space::Discrete { .. }) {
+        return Err(AgentError::invalid(format!("agent `ppo` needs a bounded Box or a Discrete action space; {} has {}", spec.id, spec.action_space)));
+    }
     let (d, a, n) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs);
     let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[10]));
     let policy_table = ctx.policy_config.as_ref();
     let e = candle_err;
 
     // Actor, log-std and critic.
-    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, &ctx.run.policy, policy_table, &spec, action_box, &mut init_rng)?;
+    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, &ctx.run.policy, policy_table, &spec, &mut init_rng)?;
     let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
     let n_params = actor.n_params();
     let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
@@ -256,6 +261,22 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             let values = critic.forward(&obs_t).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
             let mut actions = vec![0.0_f32; n * a];
             for i in 0..n {
+                if actor.is_categorical() {
+                    // Sample the softmax of the logits by inverting its CDF at one uniform draw.
+                    let logits = &mean[i];
+                    let top = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                    let weights: Vec<f64> = logits.iter().map(|&z| ((z - top) as f64).exp()).collect();
+                    let total: f64 = weights.iter().sum();
+                    let u: f64 = noise_rng.random::<f64>() * total;
+                    let (mut k, mut acc) = (0, weights[0]);
+                    while acc < u && k + 1 < weights.len() {
+                        k += 1;
+                        acc += weights[k];
+                    }
+                    actions[i] = k as f32;
+                    b_logp.push((weights[k] / total).ln() as f32);
+                    continue;
+                }
                 let mut logp = -log_std_sum - 0.5 * a as f64 * (2.0 * std::f64::consts::PI).ln();
                 for j in 0..a {
                     let eps: f32 = StandardNormal.sample(&mut noise_rng);
@@ -265,8 +286,10 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
                 b_logp.push(logp as f32);
             }
             let mut clipped = actions.clone();
-            for chunk in clipped.chunks_mut(a) {
-                action_box.clip(chunk);
+            if let Some(action_box) = action_box {
+                for chunk in clipped.chunks_mut(a) {
+                    action_box.clip(chunk);
+                }
             }
             venv.step(&clipped)?;
             finished.extend(venv.drain_episodes());
@@ -460,16 +483,23 @@ struct PpoNets {
 }
 
 impl PpoNets {
-    fn build(cfg: &PpoConfig, policy: &str, policy_table: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
+    /// A Gaussian actor for a bounded Box action space, a categorical one for a Discrete space (its
+    /// `log_std` then stays unused and untrained, kept so that checkpoints have one layout).
+    fn build(cfg: &PpoConfig, policy: &str, policy_table: Option<&toml::Table>, spec: &envs::EnvSpec, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
         let (e, dev) = (candle_err, Device::Cpu);
-        let actor = Actor::build("ppo", policy, policy_table, spec, action_box, rng)?;
+        let actor = match &spec.action_space {
+            envs::Space::Discrete { n } => Actor::build_categorical("ppo", policy, policy_table, spec, *n, rng)?,
+            envs::Space::Box(action_box) => Actor::build("ppo", policy, policy_table, spec, action_box, rng)?,
+        };
         let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, spec.act_dim(), &dev).map_err(e)?).map_err(e)?;
         let mut critic_sizes = vec![spec.obs_dim()];
         critic_sizes.extend(&cfg.critic_hidden);
         critic_sizes.push(1);
         let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, rng, &dev).map_err(e)?;
         let mut all_vars = actor.vars();
-        all_vars.push(log_std.clone());
+        if !actor.is_categorical() {
+            all_vars.push(log_std.clone());
+        }
         all_vars.extend(critic.vars());
         Ok(Self { actor, log_std, critic, all_vars })
     }
@@ -524,12 +554,7 @@ pub(crate) fn update(cfg: &PpoConfig, net: &Networks, adam: &mut Adam, rollout: 
             let pick = |t: &Tensor| t.index_select(&idx, 0);
             let (obs, raw, od, ov) = (pick(&rollout.obs)?, pick(&rollout.raw)?, pick(&rollout.osc_d)?, pick(&rollout.osc_v)?);
             let (act, old_logp, adv, ret, old_v) = (pick(&rollout.actions)?, pick(&rollout.log_probs)?, pick(&rollout.advantages)?, pick(&rollout.returns)?, pick(&rollout.values)?);
-            let log_std = net.log_std;
-            let mean = net.actor.forward(&obs, &raw, &od, &ov)?;
-            let z = act.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
-            let log_2pi = (2.0 * std::f64::consts::PI).ln();
-            let new_logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(minibatch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;
-            let entropy = (log_std.sum_all()? + a as f64 * (0.5 + 0.5 * log_2pi))?;
+            let (new_logp, entropy) = log_prob_and_entropy(net, &obs, &raw, &od, &ov, &act, a)?;
             let log_ratio = (&new_logp - &old_logp)?;
             let ratio = log_ratio.exp()?;
             let approx_kl = ((&ratio - 1.0)? - &log_ratio)?.mean_all()?.to_scalar::<f32>()?;
@@ -571,6 +596,28 @@ pub(crate) fn update(cfg: &PpoConfig, net: &Networks, adam: &mut Adam, rollout: 
     Ok(UpdateStats { policy_loss: avg(&pg_losses), value_loss: avg(&v_losses), entropy: avg(&entropies), approx_kl: avg(&kls), clip_fraction: avg(&clipfracs) })
 }
 
+/// The log-probability of each sampled action `[B]` under the current actor, and the mean entropy
+/// of the policy: Gaussian (mean from the actor, state-independent `log_std`) or categorical
+/// (softmax of the actor's logits; `act` holds the action indices).
+fn log_prob_and_entropy(net: &Networks, obs: &Tensor, raw: &Tensor, od: &Tensor, ov: &Tensor, act: &Tensor, a: usize) -> candle_core::Result<(Tensor, Tensor)> {
+    let out = net.actor.forward(obs, raw, od, ov)?;
+    if net.actor.is_categorical() {
+        let top = out.max_keepdim(1)?;
+        let shifted = out.broadcast_sub(&top)?;
+        let log_softmax = shifted.broadcast_sub(&shifted.exp()?.sum_keepdim(1)?.log()?)?;
+        let logp = log_softmax.gather(&act.to_dtype(DType::U32)?, 1)?.squeeze(1)?;
+        let entropy = (log_softmax.exp()? * &log_softmax)?.sum(1)?.mean_all()?.neg()?;
+        return Ok((logp, entropy));
+    }
+    let log_std = net.log_std;
+    let batch = out.dim(0)?;
+    let z = act.broadcast_sub(&out)?.broadcast_div(&log_std.exp()?)?;
+    let log_2pi = (2.0 * std::f64::consts::PI).ln();
+    let logp = ((z.sqr()? * -0.5)?.sum(1)? - log_std.sum_all()?.broadcast_as(batch)?)?.affine(1.0, -0.5 * a as f64 * log_2pi)?;
+    let entropy = (log_std.sum_all()? + a as f64 * (0.5 + 0.5 * log_2pi))?;
+    Ok((logp, entropy))
+}
+
 /// Wall time (s) of PPO's update phase on a synthetic rollout of `spec`'s shapes with an `mlp`
 /// policy (`cfg`'s batch, epochs and minibatches; 64×64 tanh networks by default), once per
 /// repeat after a warm-up: the figure to compare with another library's update on the same batch.
@@ -578,12 +625,12 @@ pub fn time_update_phase(spec: &envs::EnvSpec, cfg: &PpoConfig, repeats: usize) 
     cfg.validate()?;
     let e = candle_err;
     let dev = Device::Cpu;
-    let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()) else {
+    if spec.action_space.as_box().filter(|b| b.is_bounded()).is_none() {
         return Err(AgentError::invalid(format!("{} has no bounded Box action space", spec.id)));
-    };
+    }
     let (d, a, batch) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs * cfg.num_steps);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, "mlp", None, spec, action_box, &mut rng)?;
+    let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, "mlp", None, spec, &mut rng)?;
     let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
     let mut normal = |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
     let obs = Tensor::from_vec(normal(batch * d), (batch, d), &dev).map_err(e)?;
