@@ -1,6 +1,8 @@
 //! Electric-drive envs' throughput: `cargo bench --bench motor`. One env step on one thread for
 //! every motor family (speed control, continuous and finite), and a VecEnv of 64 envs on one
-//! thread and on all cores. GEM's speed on this machine comes from `tools/gem/compare.sh`.
+//! thread and on all cores; and one control step of the motor controllers (the cascaded PI of a
+//! DC drive, the PMSM's field-oriented cascade, the spiking speed loop over each). GEM's speed on
+//! this machine comes from `tools/gem/compare.sh`.
 
 use std::hint::black_box;
 
@@ -57,9 +59,33 @@ fn vec_env(c: &mut Criterion) {
     group.finish();
 }
 
+/// One `act` of each motor controller on an observation recorded mid-run (the motor turning,
+/// currents flowing), so that no branch short-cuts.
+fn controllers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("motor_controller");
+    group.throughput(Throughput::Elements(1));
+    for id in ["DcPermExSpeed-v0", "DcSeriesSpeed-v0", "PmsmSpeed-v0"] {
+        for name in ["cascaded-pi", "snn"] {
+            let mut env = envs::make(id).unwrap();
+            let mut policy = controllers::make(name, env.spec(), None).unwrap();
+            let mut obs = vec![0.0; env.spec().obs_dim()];
+            let mut action = vec![0.0; env.spec().act_dim()];
+            let mut info = Info::default();
+            env.reset(Some(0), &mut obs, &mut info).unwrap();
+            let mut pi = controllers::make("cascaded-pi", env.spec(), None).unwrap();
+            for _ in 0..500 {
+                pi.act(&obs, &mut action);
+                env.step(&action, &mut obs, &mut info).unwrap();
+            }
+            group.bench_function(format!("{id}/{name}"), |b| b.iter(|| policy.act(black_box(&obs), &mut action)));
+        }
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(2));
-    targets = single_env, vec_env
+    targets = single_env, vec_env, controllers
 }
 criterion_main!(benches);

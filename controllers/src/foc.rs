@@ -179,9 +179,9 @@ impl Policy for FieldOrientedPi {
         self.drive_torque(torque_ref, obs, action);
     }
 
-    /// The speed PI (5), the MTPA bisection (32 × ~12), two current PIs with decoupling (16),
+    /// The speed PI (5), the MTPA search (about 8 evaluations of ~12), two current PIs with decoupling (16),
     /// the vector limit (6) and the dq → abc rotation with the zero sequence (14).
     fn work(&self) -> Option<Work> {
-        Some(Work { spikes: 0, synaptic_ops: 0, macs: 5 + 32 * 12 + 16 + 6 + 14 })
+        Some(Work { spikes: 0, synaptic_ops: 0, macs: 5 + 8 * 12 + 16 + 6 + 14 })
     }
 }
