@@ -92,9 +92,13 @@ fn ppo_learns_to_switch_a_converter() {
     };
     let summary = run(&dir.path().join("a"));
     let mut venv = envs::make_with("DcPermExCurrentFinite-v0", Some(&env)).unwrap();
-    let mut zero = controllers::make("zero", venv.spec(), None).unwrap();
-    let zero_return = controllers::run_episode(venv.as_mut(), zero.as_mut(), 5, |_| {}).unwrap().episode_return;
-    assert!(summary.final_eval_return > -100.0 && summary.final_eval_return > zero_return + 100.0, "PPO {}, zero vector {zero_return}", summary.final_eval_return);
+    let mut baseline = |name: &str| {
+        let mut policy = controllers::make(name, venv.spec(), None).unwrap();
+        (0..5).map(|seed| controllers::run_episode(venv.as_mut(), policy.as_mut(), seed, |_| {}).unwrap().episode_return).sum::<f64>() / 5.0
+    };
+    let (zero, random) = (baseline("zero"), baseline("random"));
+    assert!(random < -900.0, "uniform random switching: {random}");
+    assert!(summary.final_eval_return > -100.0 && summary.final_eval_return > zero + 100.0, "PPO {}, zero vector {zero}, random {random}", summary.final_eval_return);
     let again = run(&dir.path().join("b"));
     assert_eq!(common::curve_without_wall_time(&dir.path().join("a")), common::curve_without_wall_time(&dir.path().join("b")));
     assert_eq!(summary.final_eval_return, again.final_eval_return);

@@ -123,13 +123,20 @@ impl Policy for Replay {
 pub struct UniformRandom {
     low: Vec<f32>,
     high: Vec<f32>,
+    /// `Some(n)`: a uniform index in `0..n` (a `Discrete(n)` space) instead of the box.
+    choices: Option<usize>,
     rng: Xoshiro256PlusPlus,
 }
 
 impl UniformRandom {
     /// `low`/`high`: the action box's bounds (finite).
     pub fn new(low: Vec<f32>, high: Vec<f32>) -> Self {
-        Self { low, high, rng: Xoshiro256PlusPlus::seed_from_u64(0) }
+        Self { low, high, choices: None, rng: Xoshiro256PlusPlus::seed_from_u64(0) }
+    }
+
+    /// Uniform over the `n` elements of a `Discrete(n)` space (n ≥ 1).
+    pub fn discrete(n: usize) -> Self {
+        Self { low: Vec::new(), high: Vec::new(), choices: Some(n.max(1)), rng: Xoshiro256PlusPlus::seed_from_u64(0) }
     }
 }
 
@@ -143,6 +150,10 @@ impl Policy for UniformRandom {
         }
     }
     fn act(&mut self, _obs: &[f32], action: &mut [f32]) {
+        if let Some(n) = self.choices {
+            action[0] = self.rng.random_range(0..n) as f32;
+            return;
+        }
         for ((a, l), h) in action.iter_mut().zip(&self.low).zip(&self.high) {
             *a = l + (h - l) * self.rng.random::<f32>();
         }

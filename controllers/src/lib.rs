@@ -47,7 +47,7 @@ pub const CONTROLLERS: &[ControllerEntry] = &[
     ControllerEntry { name: "travelling-wave", summary: "open-loop CPG u_i = A·sin(2πt/T − φ·i)" },
     ControllerEntry { name: "constant", summary: "holds a fixed action (`--action 0.02,0.05`): for checking a model against a datasheet or another simulator" },
     ControllerEntry { name: "replay", summary: "replays actions from a CSV file (`file = \"actions.csv\"`), open loop" },
-    ControllerEntry { name: "random", summary: "uniform random actions in the action box" },
+    ControllerEntry { name: "random", summary: "uniform random actions in the action box (or switching states)" },
     ControllerEntry { name: "zero", summary: "all-zero actions" },
 ];
 
@@ -58,7 +58,7 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
     // (a switching state per step); every other controller computes continuous actions.
     let action_box = match &spec.action_space {
         Space::Box(b) => Some(b),
-        Space::Discrete { .. } if matches!(name, "constant" | "replay" | "zero") => None,
+        Space::Discrete { .. } if matches!(name, "constant" | "replay" | "zero" | "random") => None,
         Space::Discrete { .. } => {
             return Err(PolicyError::Incompatible {
                 controller: name.into(),
@@ -74,6 +74,9 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
         }
         "random" => {
             no_config(name, config)?;
+            if let Space::Discrete { n } = spec.action_space {
+                return Ok(Box::new(UniformRandom::discrete(n)));
+            }
             let Some(action_box) = action_box.filter(|b| b.is_bounded()) else {
                 return Err(PolicyError::Incompatible {
                     controller: name.into(),
