@@ -28,6 +28,7 @@ per-seed means are listed below the table.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -129,6 +130,13 @@ def main():
             lines.append(f"| {env} | {label} | {cell(returns)} | {cell(rmses)} | {violations}/{total} | {work(seeds[0]['work'])} |")
             details.append(f"- {env}, {label}, per seed (return / RMSE): " + ", ".join(f"{r:.1f} / {e:.1f}" for r, e in zip(returns, rmses)))
             report[env][agent] = seeds
+            # Figures of training seed 0: the SNN's flight against the PI's, TD3's learning curve.
+            figures = os.path.join(os.path.dirname(args.out), "speed-control")
+            os.makedirs(figures, exist_ok=True)
+            seed0 = os.path.join(args.runs, f"{env}-{policy}-{agent}-seed0")
+            source, name = ("flight.png", f"{env}-snn-flight.png") if agent == "mimic-pid" else ("learning_curve.png", f"{env}-td3-learning-curve.png")
+            shutil.copyfile(os.path.join(seed0, source), os.path.join(figures, name))
+            details.append(f"- figure: `{os.path.join(figures, name)}`")
     lines += ["", *details, "", "Reproduce: `cargo build --release && tools/motors/table.py`"]
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
