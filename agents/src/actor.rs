@@ -32,12 +32,7 @@ impl Actor {
         let (dev, e) = (Device::Cpu, candle_err);
         match policy {
             "mlp" => {
-                let config: MlpConfig = match config {
-                    None => MlpConfig::default(),
-                    Some(t) => toml::Value::Table(t.clone())
-                        .try_into()
-                        .map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
-                };
+                let config = MlpConfig::parse(config)?;
                 let (d, a) = (spec.obs_dim(), spec.act_dim());
                 let mut sizes = vec![d];
                 sizes.extend(&config.hidden);
@@ -64,12 +59,10 @@ impl Actor {
         if policy != "mlp" {
             return Err(AgentError::invalid(format!("agent `{agent}` trains `mlp` policies on discrete actions ({}), not `{policy}`", spec.id)));
         }
-        let config: MlpConfig = match config {
-            None => MlpConfig::default(),
-            Some(t) => toml::Value::Table(t.clone())
-                .try_into()
-                .map_err(|err: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message())))?,
-        };
+        if n < 2 {
+            return Err(AgentError::invalid(format!("{}: a Discrete({n}) action space leaves nothing to choose", spec.id)));
+        }
+        let config = MlpConfig::parse(config)?;
         let mut sizes = vec![spec.obs_dim()];
         sizes.extend(&config.hidden);
         sizes.push(n);

@@ -3,13 +3,14 @@
 //! 1. **Record** the teacher controlling the env closed loop over `flights + held_out_flights`
 //!    episodes with varied references. Each step keeps the SNN's inputs (error `e`, negative
 //!    measured rate `d`) and the teacher's terms: P + D and I. The teacher is
-//!    * on the blimp, the PID (`teacher`); references `recording_reference` (default `mixed`:
-//!      steps, random steps, ramps and sines); terms `K_p e + K_d D` (clamped to the action
-//!      range) and `I`;
-//!    * on a motor speed task, the drive's cascaded PI (`cascade`), whose speed loop the SNN
-//!      replaces ([`controllers::spiking_cascade`]); the env's own reference (GEM's Wiener
-//!      process); inputs and terms in units of the torque limit: `e = (ω* − ω) K_p/T_max`,
-//!      `d = 0`, P term `clamp(e, −1, 1)`, I term `I/T_max`.
+//!    * on the blimp, the PID (`teacher`); references `recording_reference` (`auto`: `mixed`,
+//!      i.e. steps, random steps, ramps and sines); terms `K_p e + K_d D` (clamped to the
+//!      action range) and `I`;
+//!    * on a motor speed task, the drive's `cascaded-pi` with its default options (the
+//!      student's own cascade), whose speed loop the SNN replaces
+//!      ([`controllers::spiking_cascade`]); the env's own reference (GEM's Wiener process);
+//!      inputs and terms in units of the torque limit: `e = (ω* − ω) K_p/T_max`, `d = 0`,
+//!      P term `clamp(e, −1, 1)`, I term `I/T_max`.
 //! 2. **Fit the PD-like network** to the teacher's P + D term, then **the integral-like network**
 //!    to its I term, each with separable CMA-ES (`sep_cmaes`) minimising the mean squared error
 //!    over the `flights` training recordings, the population scored in parallel; each stage ends
@@ -46,15 +47,15 @@ use crate::{seeds, AgentError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MimicPidConfig {
-    /// The PID teacher's gains and observation entries (the blimp).
+    /// The PID teacher's gains and observation entries (the blimp; a motor's teacher is its
+    /// default `cascaded-pi`, the cascade the SNN is deployed in).
     pub teacher: PidControllerConfig,
-    /// The cascaded PI teacher's options (motor speed tasks).
-    pub cascade: CascadedPiConfig,
     /// Recorded flights used for fitting, and held out for reporting.
     pub flights: usize,
     pub held_out_flights: usize,
-    /// The env's `reference.kind` for the recordings ("" keeps the env's own); the blimp only
-    /// (a motor task records on its own reference, set in the env config).
+    /// The env's `reference.kind` for the recordings: `"auto"` (the default) is `mixed` on the
+    /// blimp and the env's own reference on a motor task; "" keeps the env's own; any other kind
+    /// is the blimp's, refused on a motor (set its reference in the env config).
     pub recording_reference: String,
     /// Population size (0: 4 + ⌊3 ln n⌋) and initial step size (relative to each parameter's scale).
     pub population_size: usize,
@@ -73,10 +74,9 @@ impl Default for MimicPidConfig {
     fn default() -> Self {
         Self {
             teacher: PidControllerConfig::default(),
-            cascade: CascadedPiConfig::default(),
             flights: 8,
             held_out_flights: 4,
-            recording_reference: "mixed".into(),
+            recording_reference: "auto".into(),
             population_size: 0,
             sigma0: 0.05,
             pd_share: 0.7,
@@ -115,8 +115,9 @@ pub struct Recording {
     rate: Vec<f32>,
     target_pd: Vec<f32>,
     target_i: Vec<f32>,
+    /// The reference and the controlled quantity, in SI units (altitude, m; a drive's speed, rad/s).
     reference: Vec<f64>,
-    altitude: Vec<f64>,
+    measured: Vec<f64>,
 }
 
 pub const COLUMNS: &[&str] = &["generation", "stage", "env_steps", "wall_time_s", "train_mse", "held_out_mse", "sigma", "eval_return"];
@@ -135,11 +136,19 @@ impl Teacher {
     /// input read from entry `rate`.
     pub fn new(spec: &envs::EnvSpec, cfg: &MimicPidConfig, rate: &str) -> Result<Self, AgentError> {
         if SpeedCascade::is_motor(spec) {
-            return Ok(Teacher::Cascade(SpeedCascade::new(spec, &cfg.cascade)?));
+            return Ok(Teacher::Cascade(SpeedCascade::new(spec, &CascadedPiConfig::default())?));
         }
         let pid = PidController::new("pid", spec, &cfg.teacher)?;
         let find = |key: &str| observation_entry("mimic-pid", spec, key);
         Ok(Teacher::Pid { pid, entries: [find(&cfg.teacher.measurement)?, find(&cfg.teacher.reference)?, find(rate)?] })
+    }
+
+    /// The teacher's name in titles and legends.
+    fn label(&self) -> &'static str {
+        match self {
+            Teacher::Pid { .. } => "PID",
+            Teacher::Cascade(_) => "cascaded PI",
+        }
     }
 
     fn reset(&mut self) {
@@ -160,9 +169,9 @@ impl Teacher {
                 ((e, d), ((c.kp * e as f64 + c.kd * p.derivative()).clamp(-1.0, 1.0) as f32, p.integral() as f32))
             }
             Teacher::Cascade(c) => {
-                let e = c.network_input(obs);
+                let e = c.speed_loop().network_input(obs);
                 c.policy().act(obs, action);
-                ((e, 0.0), c.teacher_terms(obs))
+                ((e, 0.0), c.speed_loop().teacher_terms(obs))
             }
         }
     }
@@ -200,7 +209,7 @@ pub fn record(env: &mut dyn Env, teacher: &mut Teacher, seed: u64, first: usize,
             rec.target_pd.push(pd);
             rec.target_i.push(i);
             rec.reference.push(reference);
-            rec.altitude.push(measured);
+            rec.measured.push(measured);
             if env.step(&action, &mut obs, &mut info)?.done() {
                 break;
             }
@@ -312,16 +321,20 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
 
     // 1. Recordings, on the env with varied references.
     let mut env_table = ctx.env_config.clone().unwrap_or_default();
-    if motor && !cfg.recording_reference.is_empty() && cfg.recording_reference != MimicPidConfig::default().recording_reference {
-        return Err(AgentError::invalid(format!(
-            "agent `mimic-pid`: `recording_reference` = \"{}\" is the blimp's; a motor task records on its own reference (set `[env.reference]`)",
-            cfg.recording_reference
-        )));
-    }
-    if !motor && !cfg.recording_reference.is_empty() {
+    let recording_reference = match (cfg.recording_reference.as_str(), motor) {
+        ("auto" | "", true) => String::new(),
+        (kind, true) => {
+            return Err(AgentError::invalid(format!(
+                "agent `mimic-pid`: `recording_reference` = \"{kind}\" is the blimp's; a motor task records on its own reference (set `[env.reference]`)"
+            )))
+        }
+        ("auto", false) => "mixed".to_string(),
+        (kind, false) => kind.to_string(),
+    };
+    if !recording_reference.is_empty() {
         let reference = env_table.entry("reference").or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(t) = reference {
-            t.insert("kind".into(), toml::Value::String(cfg.recording_reference.clone()));
+            t.insert("kind".into(), toml::Value::String(recording_reference));
         }
     }
     let mut rec_env = envs::make_with(&ctx.run.env, Some(&env_table))?;
@@ -418,10 +431,10 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
         series.push(Series { label: labels[s][0], points: train_curve.clone(), color: colors[s][0] });
         series.push(Series { label: labels[s][1], points: held_curve.clone(), color: colors[s][1] });
     }
-    let teacher_name = if motor { "the speed PI" } else { "PID" };
-    let title = format!("{} · {} mimicking {teacher_name} · seed {}", ctx.run.env, ctx.run.policy, ctx.run.seed);
-    learning_curve(&ctx.dir.join("mimic_error"), &title, &format!("mean squared error to {teacher_name}'s term"), &series)?;
-    plot_flight(ctx, &params, &held_out[0], &env_table)?;
+    let teacher_name = teacher.label();
+    let title = format!("{} · {} mimicking the {teacher_name} · seed {}", ctx.run.env, ctx.run.policy, ctx.run.seed);
+    learning_curve(&ctx.dir.join("mimic_error"), &title, &format!("mean squared error to the {teacher_name}'s term"), &series)?;
+    plot_flight(ctx, &params, &held_out[0], &env_table, teacher_name)?;
 
     Ok(Summary {
         env: ctx.run.env.clone(),
@@ -442,7 +455,7 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
 
 /// Flies the SNN over the first held-out flight's seed (same reference as the teacher's
 /// recording) and draws both traces with the spike raster.
-fn plot_flight(ctx: &TrainContext, params: &[f32], teacher_run: &Recording, env_table: &toml::Table) -> Result<(), AgentError> {
+fn plot_flight(ctx: &TrainContext, params: &[f32], teacher_run: &Recording, env_table: &toml::Table, teacher_name: &str) -> Result<(), AgentError> {
     let mut env = envs::make_with(&ctx.run.env, Some(env_table))?;
     let mut snn = ctx.make_policy(env.spec())?;
     snn.set_parameters(params)?;
@@ -451,13 +464,12 @@ fn plot_flight(ctx: &TrainContext, params: &[f32], teacher_run: &Recording, env_
     let (mut obs, mut info, mut action) = (vec![0.0; spec.obs_dim()], Info::default(), vec![0.0; spec.act_dim()]);
     env.reset(Some(teacher_run.seed), &mut obs, &mut info)?;
     snn.reset(None);
-    let motor = SpeedCascade::is_motor(&spec);
     let mut trace = FlightTrace {
         dt: spec.dt,
         reference: teacher_run.reference.clone(),
-        teacher: teacher_run.altitude.clone(),
+        teacher: teacher_run.measured.clone(),
         quantity: quantity.into(),
-        teacher_label: if motor { "cascaded PI (teacher)" } else { "PID (teacher)" }.into(),
+        teacher_label: format!("{teacher_name} (teacher)"),
         ..Default::default()
     };
     loop {
@@ -471,6 +483,5 @@ fn plot_flight(ctx: &TrainContext, params: &[f32], teacher_run: &Recording, env_
             break;
         }
     }
-    let teacher_name = if motor { "cascaded PI" } else { "PID" };
     flight_with_raster(&ctx.dir.join("flight"), &format!("{} · {teacher_name} teacher vs evolved {}", ctx.run.env, ctx.run.policy), &trace)
 }

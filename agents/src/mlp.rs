@@ -41,6 +41,18 @@ impl Default for MlpConfig {
     }
 }
 
+impl MlpConfig {
+    /// The `[policy]` table of an `mlp` (defaults where absent; unknown keys are errors).
+    pub fn parse(config: Option<&toml::Table>) -> Result<Self, crate::AgentError> {
+        match config {
+            None => Ok(Self::default()),
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|err: toml::de::Error| crate::AgentError::invalid(format!("policy `mlp`: invalid config: {}", err.message()))),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MlpPolicy {
     sizes: Vec<usize>,

@@ -9,7 +9,7 @@ use crate::AgentError;
 /// Policy names the learners accept.
 pub const POLICIES: &[(&str, &str)] = &[
     ("ncap", "NCAP circuit, 4 shared weights (swimmers); `ncap-unshared`, `ncap-unconstrained`, `ncap-random-init` too"),
-    ("mlp", "multilayer perceptron, tanh, hidden [64, 64] by default"),
+    ("mlp", "multilayer perceptron, tanh, hidden [64, 64] by default; on switching states (Discrete) it acts by its largest logit"),
     ("travelling-wave", "open-loop travelling wave, parameters [A, T, φ]"),
     ("snn", "spiking PD-like + integral-like LIF networks, 160 neurons (`snn-pd`: PD network only)"),
     ("pid", "PID gains [kp, ki, kd] (tuning by evolution)"),
@@ -18,13 +18,7 @@ pub const POLICIES: &[(&str, &str)] = &[
 /// Builds policy `name` for `spec`, its options from `config`.
 pub fn make_policy(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<Box<dyn Policy>, AgentError> {
     if name == "mlp" {
-        let cfg: MlpConfig = match config {
-            None => MlpConfig::default(),
-            Some(t) => toml::Value::Table(t.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| AgentError::invalid(format!("policy `mlp`: invalid config: {}", e.message())))?,
-        };
-        return Ok(Box::new(MlpPolicy::new(spec, &cfg)?));
+        return Ok(Box::new(MlpPolicy::new(spec, &MlpConfig::parse(config)?)?));
     }
     Ok(controllers::make(name, spec, config)?)
 }

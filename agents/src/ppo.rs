@@ -264,12 +264,17 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
                 if actor.is_categorical() {
                     // Sample the softmax of the logits by inverting its CDF at one uniform draw.
                     let logits = &mean[i];
+                    if logits.iter().any(|z| !z.is_finite()) {
+                        return Err(AgentError::invalid(format!("agent `ppo`: the policy's logits became non-finite at iteration {iteration}")));
+                    }
                     let top = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
                     let weights: Vec<f64> = logits.iter().map(|&z| ((z - top) as f64).exp()).collect();
                     let total: f64 = weights.iter().sum();
+                    // u in [0, total): the first index whose cumulative weight exceeds u (never a
+                    // zero-weight one).
                     let u: f64 = noise_rng.random::<f64>() * total;
                     let (mut k, mut acc) = (0, weights[0]);
-                    while acc < u && k + 1 < weights.len() {
+                    while acc <= u && k + 1 < weights.len() {
                         k += 1;
                         acc += weights[k];
                     }

@@ -1,6 +1,6 @@
 //! Every motor env trains: TD3, DDPG, SAC and PPO on each continuous task (duty cycles), PPO's
 //! categorical policy on each finite task (switching states), on a tiny budget; the runs finish
-//! with a finite evaluation and a policy that `nerve eval --checkpoint` can rebuild.
+//! with a finite evaluation and a policy that `nerve eval --checkpoint` can rebuild and run.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -25,6 +25,10 @@ fn train_on(env: &str, agent: &str, agent_cfg: &str, dir: &std::path::Path) {
     let mut policy = agents::make_policy("mlp", &spec, Some(&policy)).unwrap();
     let header = PolicyHeader { env: env.into(), policy: "mlp".into(), n_params: policy.parameters().unwrap().len() };
     load_policy(&out.join("policy.safetensors"), &header).unwrap().apply(policy.as_mut()).unwrap();
+    // What `nerve eval --checkpoint` then does: the rebuilt policy's actions are ones the env takes.
+    let mut env = envs::make_with(env, Some(&env_cfg)).unwrap();
+    let episode = controllers::run_episode(env.as_mut(), policy.as_mut(), 1, |_| {}).unwrap();
+    assert!(episode.length > 0 && episode.episode_return.is_finite());
 }
 
 #[test]

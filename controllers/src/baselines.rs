@@ -118,7 +118,7 @@ impl Policy for Replay {
     }
 }
 
-/// Independent uniform samples in the action box at every step.
+/// Independent uniform samples in the action box (or uniform switching states) at every step.
 #[derive(Debug, Clone)]
 pub struct UniformRandom {
     low: Vec<f32>,

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pid::{Pid, PidConfig};
 use crate::policy::{Policy, PolicyError, Work};
+use crate::speed_loop::SpeedLoop;
 
 /// Options of `cascaded-pi`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,8 +62,7 @@ impl CascadedPiConfig {
 /// The cascade's state.
 #[derive(Debug, Clone)]
 pub struct CascadedPi {
-    speed: Pid,
-    torque_limit: f64,
+    speed: SpeedLoop,
     current: Pid,
     field: Option<Pid>,
     kind: u8,
@@ -86,7 +86,6 @@ struct Indices {
     omega: usize,
     current: usize,
     field: Option<usize>,
-    reference: usize,
 }
 
 impl CascadedPi {
@@ -96,12 +95,15 @@ impl CascadedPi {
         config.validate()?;
         let attr = |k: &str| spec.attr(k).ok_or_else(|| incompatible(format!("it drives a DC motor's speed (`Dc…Speed-v0`); the env has no `{k}`")));
         let kind = attr("dc_kind")? as u8;
+        if config.angle_advance != 0.0 {
+            return Err(PolicyError::Config { controller: name.into(), message: format!("`angle_advance` = {}: a DC drive has no electrical angle (PMSM only)", config.angle_advance) });
+        }
         let find = |n: &str| spec.observation_index(n);
-        let reference = find("omega_ref").ok_or_else(|| incompatible("it controls speed: the env has no `omega_ref` observation".into()))?;
+        find("omega_ref").ok_or_else(|| incompatible("it controls speed: the env has no `omega_ref` observation".into()))?;
         let omega = find("omega").ok_or_else(|| incompatible("no `omega` observation".into()))?;
         let current = find("i").or(find("i_a")).ok_or_else(|| incompatible("no armature current observation".into()))?;
         let field = if kind == 0 { find("i_e") } else { None };
-        let (tau, a, j) = (attr("tau")?, config.a, attr("j_total")?);
+        let (tau, a) = (attr("tau")?, config.a);
         let l = if kind == 1 { attr("l_a")? + attr("l_e")? } else { attr("l_a")? };
         let k = Facts {
             l_e_prime: attr("l_e_prime")?,
@@ -119,43 +121,37 @@ impl CascadedPi {
             3 => k.psi_e * k.nominal_i,
             _ => k.l_e_prime * k.nominal_i * k.nominal_i,
         };
-        let mut speed = pi(j / (a * a * tau), a * a * a * tau, torque_limit)?;
-        if kind == 1 {
-            // The series motor's torque l_e′ i² is never negative: it cannot brake, so the speed
-            // loop asks for torque in [0, T_max] and its integrator does not wind below 0.
-            speed = Pid::new(PidConfig { output_min: 0.0, ..speed.config().clone() })?;
-        }
+        // The current loop closes with a lag of about a·τ: the speed loop's T_σ. The series
+        // motor's torque l_e′ i² is never negative: it cannot brake, so its speed loop asks for
+        // torque in [0, T_max] and its integrator does not wind below 0.
+        let speed = SpeedLoop::new(spec, a, a * tau, torque_limit, kind != 1)?;
         let current_pi = pi(l / (a * tau), a * a * tau, k.u_sup)?;
         let field_pi = if kind == 0 { Some(pi(attr("l_e")? / (a * tau), a * a * tau, k.u_sup)?) } else { None };
-        Ok(Self { speed, torque_limit, current: current_pi, field: field_pi, kind, k, idx: Indices { omega, current, field, reference }, feedforward: config.emf_feedforward })
+        Ok(Self { speed, current: current_pi, field: field_pi, kind, k, idx: Indices { omega, current, field }, feedforward: config.emf_feedforward })
     }
 
-    /// The speed loop's torque limit (N·m): the nominal current's torque.
-    pub fn torque_limit(&self) -> f64 {
-        self.torque_limit
-    }
-
-    /// The speed loop's PI.
-    pub fn speed_pi(&self) -> &Pid {
+    /// The outer (speed) loop.
+    pub fn speed_loop(&self) -> &SpeedLoop {
         &self.speed
     }
 
-    /// Speed and speed reference (rad/s) in `obs`.
-    pub fn speed_and_reference(&self, obs: &[f32]) -> (f64, f64) {
-        (obs[self.idx.omega] as f64 * self.k.limit_omega, obs[self.idx.reference] as f64 * self.k.limit_omega)
+    /// Whether every measurement the cascade reads in `obs` is finite.
+    pub fn measurements_finite(&self, obs: &[f32]) -> bool {
+        let (omega, omega_ref) = self.speed.speed_and_reference(obs);
+        omega.is_finite() && omega_ref.is_finite() && obs[self.idx.current].is_finite() && self.idx.field.is_none_or(|f| obs[f].is_finite())
     }
 
     /// The inner loops: the armature (and field) voltage that makes torque `torque_ref` (N·m),
-    /// through the torque law, the current PI and the EMF feed-forward. A non-finite measurement
-    /// holds the last command.
+    /// through the torque law, the current PI and the EMF feed-forward. Non-finite measurements
+    /// or reference hold the last command.
     pub fn drive_torque(&mut self, torque_ref: f64, obs: &[f32], action: &mut [f32]) {
+        if !(self.measurements_finite(obs) && torque_ref.is_finite()) {
+            return;
+        }
         let k = self.k;
         let omega = obs[self.idx.omega] as f64 * k.limit_omega;
         let i = obs[self.idx.current] as f64 * k.limit_i;
         let i_e = self.idx.field.map_or(0.0, |f| obs[f] as f64 * k.limit_i);
-        if !(omega.is_finite() && i.is_finite() && i_e.is_finite() && torque_ref.is_finite()) {
-            return;
-        }
         // The flux factor k_Φ (V·s/rad = N·m/A): the EMF is k_Φ ω, the torque k_Φ i.
         let k_phi = match self.kind {
             3 => k.psi_e,
@@ -189,12 +185,12 @@ impl Policy for CascadedPi {
         }
     }
 
+    /// A non-finite measurement (a failed sensor) holds the last command and every loop's state.
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
-        let (omega, omega_ref) = self.speed_and_reference(obs);
-        if !(omega.is_finite() && omega_ref.is_finite()) {
-            return; // a failed measurement: hold the last command
+        if !self.measurements_finite(obs) {
+            return;
         }
-        let torque_ref = self.speed.update(omega_ref, omega);
+        let torque_ref = self.speed.update(obs);
         self.drive_torque(torque_ref, obs, action);
     }
 

@@ -7,7 +7,8 @@
 //!   nominal current, 160.61 N·m for GEM's motor).
 //! * **Operating point**: the maximum-torque-per-ampere currents `[i_sd, i_sq]` for the torque
 //!   reference ([`bodies::motor::pmsm::PmsmParams::mtpa_currents`]); no field weakening, so near the
-//!   speed limit at full torque the voltage saturates (the anti-windup holds the loops).
+//!   speed limit at full torque the voltage saturates: the current loops then fall short of their
+//!   references, and the speed loop's integrator is bounded only by its torque limit.
 //! * **Current loops** (inner, d and q): PI from the current error (A) to a voltage (V),
 //!   `K_p = L_{d,q}/(a · 1.5 τ)`, integral time `a² · 1.5 τ` (1.5 τ: the half step of the held
 //!   voltage plus one step of sampling, as GEM's tuning assumes), plus the decoupling
@@ -22,21 +23,22 @@
 //! advance by half a step (0.5), which is right for a drive whose voltage stays fixed in abc.
 //!
 //! Anti-windup by conditional integration: the speed integrator stops while the torque
-//! reference is limited, the current integrators while the voltage vector is.
+//! reference is limited; while the voltage vector is limited, each current integrator stops if
+//! integrating would push its axis's voltage further out (its error and voltage have the same
+//! sign), and the output is recomputed from the integrals kept.
 
-use bodies::motor::transforms::dq_to_abc;
 use bodies::motor::pmsm::PmsmParams;
+use bodies::motor::transforms::dq_to_abc;
 use envs::EnvSpec;
 
 use crate::cascaded_pi::CascadedPiConfig;
-use crate::pid::{Pid, PidConfig};
 use crate::policy::{Policy, PolicyError, Work};
+use crate::speed_loop::SpeedLoop;
 
 /// Field-oriented control of a PMSM's speed.
 #[derive(Debug, Clone)]
 pub struct FieldOrientedPi {
-    speed: Pid,
-    torque_limit: f64,
+    speed: SpeedLoop,
     /// Current-loop gains: V/A and V/(A·s), d then q.
     kp: [f64; 2],
     ki: [f64; 2],
@@ -59,7 +61,6 @@ struct Indices {
     i_sd: usize,
     i_sq: usize,
     epsilon: usize,
-    reference: usize,
 }
 
 impl FieldOrientedPi {
@@ -69,28 +70,17 @@ impl FieldOrientedPi {
         config.validate()?;
         let attr = |k: &str| spec.attr(k).ok_or_else(|| incompatible(format!("it drives a PMSM's speed (`PmsmSpeed-v0`); the env has no `{k}`")));
         let find = |n: &str| spec.observation_index(n).ok_or_else(|| incompatible(format!("it controls speed: the env has no `{n}` observation")));
-        let idx = Indices { omega: find("omega")?, i_sd: find("i_sd")?, i_sq: find("i_sq")?, epsilon: find("epsilon")?, reference: find("omega_ref")? };
+        let idx = Indices { omega: find("omega")?, i_sd: find("i_sd")?, i_sq: find("i_sq")?, epsilon: find("epsilon")? };
+        // The controller's motor model; its inertia field is unused here (the speed loop reads `j_total`).
         let motor = PmsmParams { p: attr("p")?, l_d: attr("l_d")?, l_q: attr("l_q")?, j_rotor: attr("j_total")?, r_s: attr("r_s")?, psi_p: attr("psi_p")? };
-        let (tau, a, j) = (attr("tau")?, config.a, attr("j_total")?);
+        let (tau, a, nominal_i) = (attr("tau")?, config.a, attr("nominal_i")?);
         let t_sigma_current = 1.5 * tau;
-        let t_sigma_speed = a * t_sigma_current;
-        let nominal_i = attr("nominal_i")?;
-        let torque_limit = motor.mtpa_torque(nominal_i);
-        let kp_speed = j / (a * t_sigma_speed);
-        let speed = Pid::new(PidConfig {
-            kp: kp_speed,
-            ki: kp_speed / (a * a * t_sigma_speed),
-            kd: 0.0,
-            derivative_tau: 0.0,
-            output_min: -torque_limit,
-            output_max: torque_limit,
-            dt: tau,
-        })?;
+        // The closed current loops lag by about a·1.5τ: the speed loop's T_σ.
+        let speed = SpeedLoop::new(spec, a, a * t_sigma_current, motor.mtpa_torque(nominal_i), true)?;
         let kp = [motor.l_d / (a * t_sigma_current), motor.l_q / (a * t_sigma_current)];
         let ki = [kp[0] / (a * a * t_sigma_current), kp[1] / (a * a * t_sigma_current)];
         Ok(Self {
             speed,
-            torque_limit,
             kp,
             ki,
             integral: [0.0; 2],
@@ -105,52 +95,50 @@ impl FieldOrientedPi {
             idx,
         })
     }
-}
 
-impl FieldOrientedPi {
-    /// The speed loop's torque limit (N·m): the MTPA torque at the nominal current.
-    pub fn torque_limit(&self) -> f64 {
-        self.torque_limit
-    }
-
-    /// The speed loop's PI.
-    pub fn speed_pi(&self) -> &Pid {
+    /// The outer (speed) loop.
+    pub fn speed_loop(&self) -> &SpeedLoop {
         &self.speed
     }
 
-    /// Speed and speed reference (rad/s) in `obs`.
-    pub fn speed_and_reference(&self, obs: &[f32]) -> (f64, f64) {
-        (obs[self.idx.omega] as f64 * self.limit_omega, obs[self.idx.reference] as f64 * self.limit_omega)
+    /// Whether every measurement the cascade reads in `obs` is finite.
+    pub fn measurements_finite(&self, obs: &[f32]) -> bool {
+        let (omega, omega_ref) = self.speed.speed_and_reference(obs);
+        omega.is_finite() && omega_ref.is_finite() && [self.idx.i_sd, self.idx.i_sq, self.idx.epsilon].iter().all(|&i| obs[i].is_finite())
     }
 
     /// The inner loops: the B6 bridge's duty actions that make torque `torque_ref` (N·m), through
     /// the MTPA currents, the d and q current PIs with decoupling, the voltage limit and the
-    /// modulation. A non-finite measurement holds the last command.
+    /// modulation. Non-finite measurements or reference hold the last command.
     pub fn drive_torque(&mut self, torque_ref: f64, obs: &[f32], action: &mut [f32]) {
+        if !(self.measurements_finite(obs) && torque_ref.is_finite()) {
+            return;
+        }
         let m = &self.motor;
         let omega = obs[self.idx.omega] as f64 * self.limit_omega;
         let i_dq = [obs[self.idx.i_sd] as f64 * self.limit_i, obs[self.idx.i_sq] as f64 * self.limit_i];
         let eps = obs[self.idx.epsilon] as f64 * std::f64::consts::PI;
-        if ![omega, i_dq[0], i_dq[1], eps, torque_ref].iter().all(|x| x.is_finite()) {
-            return;
-        }
-        let i_ref = m.mtpa_currents(torque_ref.clamp(-self.torque_limit, self.torque_limit), self.nominal_i);
+        let limit = self.speed.torque_limit();
+        let i_ref = m.mtpa_currents(torque_ref.clamp(-limit, limit), self.nominal_i);
         let w_el = m.p * omega;
         let feedforward = if self.decoupling { [-w_el * m.l_q * i_dq[1], w_el * (m.l_d * i_dq[0] + m.psi_p)] } else { [0.0; 2] };
-        let mut u = [0.0; 2];
-        let mut integral = self.integral;
-        for k in 0..2 {
-            let e = i_ref[k] - i_dq[k];
-            integral[k] += self.ki[k] * e * self.tau;
-            u[k] = self.kp[k] * e + integral[k] + feedforward[k];
-        }
+        let error = [i_ref[0] - i_dq[0], i_ref[1] - i_dq[1]];
+        let voltage = |integral: [f64; 2]| [0, 1].map(|k| self.kp[k] * error[k] + integral[k] + feedforward[k]);
+        let integrated = [0, 1].map(|k| self.integral[k] + self.ki[k] * error[k] * self.tau);
+        let mut u = voltage(integrated);
         // The B6 bridge's linear range with zero-sequence injection: |u_dq| ≤ u_sup/√3.
         let u_max = self.u_sup / 3f64.sqrt();
-        let magnitude = u[0].hypot(u[1]);
-        if magnitude > u_max {
-            u = [u[0] * u_max / magnitude, u[1] * u_max / magnitude];
+        if u[0].hypot(u[1]) > u_max {
+            // Keep an axis's new integral only if it does not push that axis further out.
+            let kept = [0, 1].map(|k| if error[k] * u[k] > 0.0 { self.integral[k] } else { integrated[k] });
+            self.integral = kept;
+            u = voltage(kept);
+            let magnitude = u[0].hypot(u[1]);
+            if magnitude > u_max {
+                u = [u[0] * u_max / magnitude, u[1] * u_max / magnitude];
+            }
         } else {
-            self.integral = integral;
+            self.integral = integrated;
         }
         let abc = dq_to_abc(u, eps + self.angle_advance * self.tau * w_el);
         let zero_sequence = 0.5 * (abc.iter().cloned().fold(f64::NEG_INFINITY, f64::max) + abc.iter().cloned().fold(f64::INFINITY, f64::min));
@@ -170,17 +158,17 @@ impl Policy for FieldOrientedPi {
         self.integral = [0.0; 2];
     }
 
+    /// A non-finite measurement (a failed sensor) holds the last command and every loop's state.
     fn act(&mut self, obs: &[f32], action: &mut [f32]) {
-        let (omega, omega_ref) = self.speed_and_reference(obs);
-        if !(omega.is_finite() && omega_ref.is_finite()) {
-            return; // a failed measurement: hold the last command
+        if !self.measurements_finite(obs) {
+            return;
         }
-        let torque_ref = self.speed.update(omega_ref, omega);
+        let torque_ref = self.speed.update(obs);
         self.drive_torque(torque_ref, obs, action);
     }
 
-    /// The speed PI (5), the MTPA search (about 8 evaluations of ~12), two current PIs with decoupling (16),
-    /// the vector limit (6) and the dq → abc rotation with the zero sequence (14).
+    /// The speed PI (5), the MTPA search (about 8 evaluations of ~12), two current PIs with
+    /// decoupling (16), the vector limit (6) and the dq → abc rotation with the zero sequence (14).
     fn work(&self) -> Option<Work> {
         Some(Work { spikes: 0, synaptic_ops: 0, macs: 5 + 8 * 12 + 16 + 6 + 14 })
     }

@@ -12,6 +12,7 @@ pub mod pid;
 pub mod policy;
 pub mod rollout;
 pub mod snn;
+pub mod speed_loop;
 pub mod spiking_cascade;
 
 pub use cascaded_pi::{CascadedPi, CascadedPiConfig};
@@ -22,6 +23,7 @@ pub use pid::{Pid, PidConfig, PidController, PidControllerConfig};
 pub use policy::{check_parameters, observation_entry, Activity, ActivityKind, Policy, PolicyError, Work};
 pub use rollout::{run_episode, run_episode_observed, Episode};
 pub use snn::{SnnConfig, SnnController};
+pub use speed_loop::SpeedLoop;
 pub use spiking_cascade::{SpeedCascade, SpikingCascade};
 
 use envs::{EnvSpec, Space};
@@ -106,14 +108,10 @@ pub fn make(name: &str, spec: &EnvSpec, config: Option<&toml::Table>) -> Result<
             }
             Ok(Box::new(PidController::new(name, spec, &cfg)?))
         }
-        "cascaded-pi" => {
-            let cfg: CascadedPiConfig = parse(name, config)?;
-            if spec.attr("psi_p").is_some() {
-                Ok(Box::new(FieldOrientedPi::new(spec, &cfg)?))
-            } else {
-                Ok(Box::new(CascadedPi::new(spec, &cfg)?))
-            }
-        }
+        "cascaded-pi" => match SpeedCascade::new(spec, &parse(name, config)?)? {
+            SpeedCascade::Dc(c) => Ok(Box::new(c)),
+            SpeedCascade::Pmsm(c) => Ok(Box::new(c)),
+        },
         "snn" | "snn-pd" if SpeedCascade::is_motor(spec) => Ok(Box::new(SpikingCascade::new(name, spec, snn_config(name, config)?)?)),
         "snn" | "snn-pd" => Ok(Box::new(SnnController::new(name, spec, snn_config(name, config)?)?)),
         "ncap" | "ncap-unshared" | "ncap-unconstrained" | "ncap-random-init" => {

@@ -19,17 +19,36 @@ fn the_network_input_and_the_teachers_terms_are_what_the_gains_say() {
     let mut env = make_with("DcPermExSpeed-v0", Some(&cfg)).unwrap();
     let (obs, _) = env.reset_vec(Some(0)).unwrap();
     let mut cascade = SpeedCascade::new(env.spec(), &CascadedPiConfig::default()).unwrap();
-    assert!((cascade.torque_limit() - 16.005).abs() < 1e-9);
-    assert!((cascade.saturating_error() - 16.005 / 15.6875).abs() < 1e-9);
-    assert!((cascade.network_input(&obs) - 0.490_09).abs() < 1e-4, "{}", cascade.network_input(&obs));
+    let speed = cascade.speed_loop();
+    assert!((speed.torque_limit() - 16.005).abs() < 1e-9);
+    assert!((speed.saturating_error() - 16.005 / 15.6875).abs() < 1e-9);
+    assert!((speed.network_input(&obs) - 0.490_09).abs() < 1e-4, "{}", speed.network_input(&obs));
     let mut action = [0.0f32];
     cascade.policy().act(&obs, &mut action);
-    let (p, i) = cascade.teacher_terms(&obs);
+    let (p, i) = cascade.speed_loop().teacher_terms(&obs);
     assert!((p - 0.490_09).abs() < 1e-4 && (i - 0.007_657_4).abs() < 1e-6, "P {p}, I {i}");
 }
 
+/// PmsmSpeed-v0: J = 0.03883 + 1e-5 kg·m², T_σ = a·1.5τ = 6e-4 s, so K_p = J/(a T_σ) =
+/// 16.183 N·m·s/rad; T_max is the MTPA torque at 240 A, 160.61 N·m: a 1 rad/s error is
+/// 16.183/160.61 = 0.10076 in the network's units.
+#[test]
+fn the_pmsm_speed_loop_scales_the_error_by_its_gains() {
+    let cfg = table("[reference]\ntype = \"constant\"\nvalue = 0.0023873241");
+    let mut env = make_with("PmsmSpeed-v0", Some(&cfg)).unwrap();
+    let (obs, _) = env.reset_vec(Some(0)).unwrap();
+    let cascade = SpeedCascade::new(env.spec(), &CascadedPiConfig::default()).unwrap();
+    let speed = cascade.speed_loop();
+    assert!((speed.torque_limit() - 160.61).abs() < 0.01, "{}", speed.torque_limit());
+    let kp = (0.03883 + 1e-5) / (4.0 * 4.0 * 1.5e-4);
+    assert!((speed.pi().config().kp - kp).abs() < 1e-9);
+    // 0.0023873241 of the 418.879 rad/s limit is 1.0000 rad/s.
+    assert!((speed.network_input(&obs) as f64 - kp / speed.torque_limit()).abs() < 1e-4, "{}", speed.network_input(&obs));
+}
+
 /// Decoder weights of zero: no torque is asked for, the current loop holds zero current, and the
-/// unloaded motor stays at rest although the reference asks for 100 rad/s.
+/// unloaded motor stays at rest although the reference asks for 100 rad/s. A NaN speed reading
+/// holds the command.
 #[test]
 fn a_silent_network_asks_for_no_torque() {
     let cfg = table("max_episode_steps = 300\n[reference]\ntype = \"constant\"\nvalue = 0.25");
@@ -54,8 +73,15 @@ fn a_silent_network_asks_for_no_torque() {
             break;
         }
     }
+    let current = env.spec().observation_index("i").unwrap();
     assert!(obs[0].abs() < 1e-6, "ω = {} of the limit", obs[0]);
+    assert!(obs[current].abs() < 1e-6, "i = {} of the limit", obs[current]);
     assert!(snn.work().unwrap().macs > 2000);
+    let mut held = [0.25f32];
+    let mut broken = obs.clone();
+    broken[0] = f32::NAN;
+    snn.act(&broken, &mut held);
+    assert_eq!(held, [0.25]);
 }
 
 #[test]

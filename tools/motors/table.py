@@ -3,7 +3,7 @@
 gym-electric-motor's speed tasks, over several training seeds.
 
     tools/motors/table.py [--nerve PATH] [--runs DIR] [--envs DcSeriesSpeed-v0,PmsmSpeed-v0]
-                          [--seeds 5] [--steps 100000] [--snn-steps 20000000] [--episodes 10]
+                          [--seeds 5] [--steps 300000] [--snn-steps 20000000] [--episodes 10]
                           [--seed 1000] [--out FILE.md]
 
 Trains what is missing under --runs (reusing finished runs), seeds 0..N−1 per env:
@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -97,11 +98,15 @@ def main():
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--out", default="results/reference/motors/speed-control.md")
     args = ap.parse_args()
+    if args.seeds < 1 or args.episodes < 2:
+        ap.error("--seeds must be ≥ 1 and --episodes ≥ 2 (a sample std needs two)")
+    with open(os.path.join(HERE, "speed.toml"), "rb") as f:
+        episode_steps = tomllib.load(f)["max_episode_steps"]
 
     lines = [
         "# Motor speed control: cascaded PI, TD3 and an evolved spiking speed loop",
         "",
-        f"Held-out episodes: seeds {args.seed}–{args.seed + args.episodes - 1}, 2000 steps (0.2 s) each, GEM's Wiener speed reference.",
+        f"Held-out episodes: seeds {args.seed}–{args.seed + args.episodes - 1}, {episode_steps} steps ({episode_steps * 1e-4:g} s) each, GEM's Wiener speed reference.",
         f"TD3: MLP 64×64 actor and critics, {args.steps:,} env steps per run, training seeds 0–{args.seeds - 1} "
         "(tools/motors/td3.toml; on the PMSM with dq actions, td3-PmsmSpeed-v0.toml).",
         f"SNN: 160 LIF neurons (120 PD-like, 40 integral-like) as the cascade's speed loop over its current PI, evolved by `mimic-pid` "

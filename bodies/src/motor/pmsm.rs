@@ -69,16 +69,17 @@ impl PmsmParams {
     }
 
     /// The maximum-torque-per-ampere currents `[i_sd, i_sq]` (A) of current magnitude `i_n` (A),
-    /// with i_sq ≥ 0: `i_sd = −p′/2 − √(p′²/4 + i_n²/2)`, `p′ = ψ_p/(2(l_d − l_q))` (GEM's
-    /// `_torque_limit`); `[0, i_n]` when l_d = l_q.
+    /// with i_sq ≥ 0: the root of `i_sd² + p′ i_sd − i_n²/2 = 0`, `p′ = ψ_p/(2(l_d − l_q))`, that
+    /// maximises the torque: `i_sd = −p′/2 − √(p′²/4 + i_n²/2)` ≤ 0 when l_d < l_q (GEM's
+    /// `_torque_limit`; the reluctance torque adds to the magnet's for negative i_sd), and
+    /// `−p′/2 + √(…)` ≥ 0 when l_d > l_q; `[0, i_n]` when l_d = l_q.
     pub fn mtpa_point(&self, i_n: f64) -> [f64; 2] {
         if self.l_d == self.l_q {
             return [0.0, i_n];
         }
         let p_ = self.psi_p / (2.0 * (self.l_d - self.l_q));
-        let i_d = -p_ / 2.0 - ((p_ / 2.0).powi(2) + i_n * i_n / 2.0).sqrt();
-        // For l_d > l_q the reluctance torque opposes the magnet's; the MTPA point is then i_sd ≥ 0.
-        let i_d = if self.l_d > self.l_q { -p_ / 2.0 + ((p_ / 2.0).powi(2) + i_n * i_n / 2.0).sqrt() } else { i_d };
+        let root = ((p_ / 2.0).powi(2) + i_n * i_n / 2.0).sqrt();
+        let i_d = if self.l_d < self.l_q { -p_ / 2.0 - root } else { -p_ / 2.0 + root };
         [i_d, (i_n * i_n - i_d * i_d).max(0.0).sqrt()]
     }
 
