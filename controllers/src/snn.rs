@@ -238,6 +238,13 @@ impl SnnController {
         self.work = Work { spikes, synaptic_ops: spikes, macs };
         (u_pd, u_i)
     }
+
+    /// The command `clamp(u_pd + u_i, −1, 1)` for the error `e` and the negative rate `neg_rate`;
+    /// advances the state one control step ([`SnnController::step`]).
+    pub fn command(&mut self, e: f32, neg_rate: f32) -> f32 {
+        let (u_pd, u_i) = self.step(e, neg_rate);
+        (u_pd + u_i).clamp(-1.0, 1.0)
+    }
 }
 
 /// Random initial parameters. PD network: encoding gains of either sign, so that the population
@@ -301,8 +308,7 @@ impl Policy for SnnController {
         let [y, r, rate] = index.map(|i| obs[i]);
         let (e, d) = (r - y, -rate);
         if e.is_finite() && d.is_finite() {
-            let (u_pd, u_i) = self.step(e, d);
-            self.last = (u_pd + u_i).clamp(-1.0, 1.0);
+            self.last = self.command(e, d);
         }
         action[0] = self.last;
     }

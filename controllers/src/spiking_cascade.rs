@@ -102,11 +102,6 @@ impl SpikingCascade {
         let inner_macs = cascade.inner_macs();
         Ok(Self { snn: SnnController::detached(name, spec.dt, config)?, cascade, inner_macs })
     }
-
-    /// The spiking speed loop.
-    pub fn snn(&self) -> &SnnController {
-        &self.snn
-    }
 }
 
 impl Policy for SpikingCascade {
@@ -126,8 +121,7 @@ impl Policy for SpikingCascade {
         }
         let speed = self.cascade.speed_loop();
         let (e, torque_limit) = (speed.network_input(obs), speed.torque_limit());
-        let (u_pd, u_i) = self.snn.step(e, 0.0);
-        let u = (u_pd + u_i).clamp(-1.0, 1.0) as f64;
+        let u = self.snn.command(e, 0.0) as f64;
         self.cascade.drive_torque(u * torque_limit, obs, action);
     }
 

@@ -2,7 +2,7 @@
 //! its teacher's terms against hand-worked values; a silent network asks for no torque; envs
 //! without a speed loop are refused by name.
 
-use controllers::{make, CascadedPiConfig, Policy, SpeedCascade};
+use controllers::{make, CascadedPiConfig, SpeedCascade};
 use envs::{make_with, EnvExt};
 
 fn table(text: &str) -> toml::Table {
