@@ -13,7 +13,7 @@ pub struct EnvPolicyArgs {
     /// Env id, e.g. Swimmer6-v0 (see `nerve list`); with --checkpoint, the run's env.
     #[arg(long, required_unless_present = "checkpoint")]
     pub env: Option<String>,
-    /// Controller name, e.g. ncap (see `nerve list`), or `mlp`.
+    /// Policy name, e.g. ncap, pid, mlp (see `nerve list`).
     #[arg(long, required_unless_present = "checkpoint", conflicts_with = "checkpoint")]
     pub controller: Option<String>,
     /// A run directory written by `nerve train`: uses its trained policy.
@@ -55,7 +55,7 @@ impl EnvPolicyArgs {
                     let values = action.iter().map(|&v| toml::Value::Float(v as f64)).collect();
                     ctrl_config.get_or_insert_with(toml::Table::new).insert("action".into(), toml::Value::Array(values));
                 }
-                let policy = agents::make_policy(&name, env.spec(), ctrl_config.as_ref())?;
+                let policy = controllers::make(&name, env.spec(), ctrl_config.as_ref())?;
                 let label = policy.name().to_string();
                 Ok((env, policy, id, label))
             }
@@ -205,7 +205,7 @@ pub(crate) fn load_checkpoint(
     env_arg: Option<&str>,
     env_config_arg: Option<&std::path::Path>,
 ) -> Result<(Box<dyn envs::Env>, Box<dyn controllers::Policy>, String), CliError> {
-    let file = agents::train::read_run_file(dir)?;
+    let file = agents::run::directory::read_run_file(dir)?;
     let id = file.run.env.clone();
     if let Some(asked) = env_arg {
         if asked != id {
@@ -218,9 +218,11 @@ pub(crate) fn load_checkpoint(
     };
     let env = envs::make_with(&id, env_config.as_ref())?;
     let policy_config = (!file.policy.is_empty()).then(|| file.policy.clone());
-    let mut policy = agents::make_policy(&file.run.policy, env.spec(), policy_config.as_ref())?;
-    let n_params = policy.parameters().map_or(0, |p| p.len());
-    let header = agents::checkpoint::PolicyHeader { env: id.clone(), policy: file.run.policy.clone(), n_params };
-    agents::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?.apply(policy.as_mut())?;
+    // The architecture from the config, then the trained tensors into it.
+    let untrained = controllers::make(&file.run.policy, env.spec(), policy_config.as_ref())?;
+    let n_params = untrained.parameters().map_or(0, |p| p.len());
+    let header = agents::run::checkpoint::PolicyHeader { env: id.clone(), policy: file.run.policy.clone(), n_params };
+    let trained = agents::run::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?;
+    let policy = controllers::make_trained(&file.run.policy, env.spec(), policy_config.as_ref(), &trained)?;
     Ok((env, policy, id))
 }

@@ -12,32 +12,50 @@ pub struct ListArgs {
 pub fn run(args: ListArgs) -> Result<(), CliError> {
     let mut rows = Vec::new();
     for entry in envs::registry() {
-        let env = envs::make(&entry.id)?;
-        let spec = env.spec();
-        rows.push((entry, spec.observation_space.to_string(), spec.action_space.to_string(), spec.dt, spec.max_episode_steps));
+        let spec = entry.spec()?;
+        rows.push((entry, spec));
     }
     if args.json {
         let envs: Vec<_> = rows
             .iter()
-            .map(|(e, obs, act, dt, steps)| {
-                serde_json::json!({"id": e.id, "summary": e.summary, "observation_space": obs, "action_space": act, "dt": dt, "max_episode_steps": steps})
+            .map(|(e, spec)| {
+                serde_json::json!({
+                    "id": e.id, "family": e.family, "summary": e.summary, "members": e.members,
+                    "observation_space": spec.observation_space.to_string(), "action_space": spec.action_space.to_string(),
+                    "dt": spec.dt, "max_episode_steps": spec.max_episode_steps,
+                    "config": toml_to_json(&e.defaults),
+                    "signals": spec.signals.iter().map(|s| serde_json::json!({"name": s.name, "unit": s.unit, "limits": s.limits, "reference_of": s.reference_of})).collect::<Vec<_>>(),
+                })
             })
             .collect();
-        let ctrls: Vec<_> =
-            controllers::CONTROLLERS.iter().map(|c| serde_json::json!({"name": c.name, "summary": c.summary})).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"envs": envs, "controllers": ctrls}))?);
+        let policies: Vec<_> = controllers::POLICIES
+            .iter()
+            .map(|p| serde_json::json!({"name": p.name, "summary": p.summary, "fits": p.fits, "has_parameters": p.has_parameters}))
+            .collect();
+        let agents: Vec<_> = agents::learners::AGENTS.iter().map(|(name, summary)| serde_json::json!({"name": name, "summary": summary})).collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"envs": envs, "policies": policies, "agents": agents}))?);
         return Ok(());
     }
     println!("Envs");
     let w = rows.iter().map(|r| r.0.id.chars().count()).max().unwrap_or(2).max(2);
     println!("  {:<w$} {:<32} {:<31} {:>6}  {:>5}", "id", "observation", "action", "dt (s)", "steps");
-    for (e, obs, act, dt, steps) in &rows {
-        let steps = steps.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-        println!("  {:<w$} {:<32} {:<31} {:>6}  {:>5}", e.id, obs, act, dt, steps);
+    for (e, spec) in &rows {
+        let steps = spec.max_episode_steps.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+        println!("  {:<w$} {:<32} {:<31} {:>6}  {:>5}", e.id, spec.observation_space.to_string(), spec.action_space.to_string(), spec.dt, steps);
     }
-    println!("\nControllers");
-    for c in controllers::CONTROLLERS {
-        println!("  {:<20} {}", c.name, c.summary);
+    println!("\nPolicies (--controller for eval and view, --policy for train; * has parameters to train)");
+    for p in controllers::POLICIES {
+        let star = if p.has_parameters { "*" } else { " " };
+        println!("  {:<19}{star} {} [fits: {}]", p.name, p.summary, p.fits);
+    }
+    println!("\nAgents (--agent for train)");
+    for (name, summary) in agents::learners::AGENTS {
+        println!("  {name:<20} {summary}");
     }
     Ok(())
+}
+
+/// A TOML table as JSON (for `--json`): TOML's values map one to one, datetimes as strings.
+fn toml_to_json(t: &toml::Table) -> serde_json::Value {
+    serde_json::to_value(t).unwrap_or(serde_json::Value::Null)
 }

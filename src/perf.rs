@@ -126,8 +126,8 @@ fn ppo_update(args: &PerfArgs) -> Result<(), CliError> {
         return Err(CliError("--repeats 0: expected at least 1".into()));
     }
     let spec = envs::make(&args.env)?.spec().clone();
-    let cfg = agents::ppo::PpoConfig::default();
-    let mut times = agents::ppo::time_update_phase(&spec, &cfg, args.repeats)?;
+    let cfg = agents::learners::ppo::PpoConfig::default();
+    let mut times = agents::learners::ppo::time_update_phase(&spec, &cfg, args.repeats)?;
     times.sort_by(f64::total_cmp);
     let (best, median) = (times[0], times[times.len() / 2]);
     let batch = cfg.num_envs * cfg.num_steps;

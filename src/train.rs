@@ -2,7 +2,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use agents::train::{self, AGENTS};
+use agents::learners::{self, AGENTS};
+use agents::run::directory::default_dir;
 use agents::RunSpec;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -15,10 +16,10 @@ pub struct TrainArgs {
     /// Env id, e.g. Swimmer6-v0.
     #[arg(long, required_unless_present = "resume")]
     env: Option<String>,
-    /// Policy: ncap (and its variants), mlp, travelling-wave.
+    /// Policy: any with parameters, e.g. ncap (and its variants), mlp, linear, travelling-wave, snn (see `nerve list`).
     #[arg(long, required_unless_present = "resume")]
     policy: Option<String>,
-    /// Learner: es, cmaes, ppo, td3, ddpg, sac.
+    /// Learner: es, cmaes, ppo, td3, ddpg, sac, mimic-pid (see `nerve list`).
     #[arg(long, required_unless_present = "resume")]
     agent: Option<String>,
     /// Budget in env steps (training episodes; evaluation is extra). With --resume: a new budget.
@@ -51,7 +52,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     }
 
     let prepared = match &args.resume {
-        Some(dir) => train::resume(dir, args.steps, Arc::clone(&stop))?,
+        Some(dir) => learners::resume(dir, args.steps, Arc::clone(&stop))?,
         None => {
             let (env, policy, agent) = (args.env.clone().unwrap_or_default(), args.policy.clone().unwrap_or_default(), args.agent.clone().unwrap_or_default());
             if !AGENTS.iter().any(|a| a.0 == agent) {
@@ -77,8 +78,8 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
                     args.config.as_ref().expect("read").display()
                 )));
             }
-            let dir = args.out.clone().unwrap_or_else(|| train::default_dir(&run));
-            train::start(run, env_t, policy_t, Some(&agent_t), &dir, Arc::clone(&stop))?
+            let dir = args.out.clone().unwrap_or_else(|| default_dir(&run));
+            learners::start(run, env_t, policy_t, Some(&agent_t), &dir, Arc::clone(&stop))?
         }
     };
     let run = prepared.ctx.run.clone();
@@ -92,7 +93,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
             .expect("static template")
             .progress_chars("=> "),
     );
-    let summary = train::run(&prepared, |p| {
+    let summary = learners::train(&prepared, |p| {
         bar.set_position(p.env_steps.min(run.steps));
         let eval = p.eval_return.map(|e| format!(", eval {e:.1}")).unwrap_or_default();
         bar.set_message(format!("iter {}: return {:.1}{eval}", p.iteration, p.recent_return));

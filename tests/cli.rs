@@ -25,11 +25,24 @@ fn list_shows_envs_with_spaces_and_controllers() {
     }
     assert!(out.contains("Box(-1.0, 1.0, (5,), float32)"));
     assert!(out.contains("ncap") && out.contains("travelling-wave"));
+    // One registry of policy kinds: the learnable ones too, and the learners.
+    let policies = out.split("\nPolicies").nth(1).expect("a Policies section");
+    for name in ["mlp", "linear", "ncap", "snn", "cascaded-pi", "zero"] {
+        assert!(policies.lines().any(|l| l.trim_start().starts_with(name)), "{name} missing from:\n{policies}");
+    }
+    assert!(out.contains("\nAgents") && out.contains("ppo"));
     let (code, out, _) = nerve(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["envs"].as_array().unwrap().len(), 44);
+    assert_eq!(v["envs"].as_array().unwrap().len(), 45);
     assert!(out.contains("BlimpAltitudeDisturbed-v0") && out.contains("\"snn\""));
+    let mlp = v["policies"].as_array().unwrap().iter().find(|p| p["name"] == "mlp").expect("mlp in the policies");
+    assert_eq!(mlp["has_parameters"], true);
+    let mixed = v["envs"].as_array().unwrap().iter().find(|e| e["id"] == "BlimpAltitudeMixed-v0").unwrap();
+    assert_eq!(mixed["members"].as_array().unwrap().len(), 2);
+    let blimp = v["envs"].as_array().unwrap().iter().find(|e| e["id"] == "BlimpAltitude-v0").unwrap();
+    assert!(blimp["signals"].as_array().unwrap().iter().any(|s| s["name"] == "reference" && s["reference_of"] == "altitude"));
+    assert_eq!(blimp["config"]["ceiling"], 5.0);
 }
 
 #[test]

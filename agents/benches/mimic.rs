@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use agents::mimic_pid::{record, score_population, MimicPidConfig, Stage, Teacher};
+use agents::learners::mimic_pid::{record, score_population, MimicPidConfig, Stage, Teacher};
 use controllers::{Policy, SnnConfig, SnnController};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

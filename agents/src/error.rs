@@ -1,3 +1,6 @@
+//! The learners' one error type: every failure below a learner (an env's, a policy's, a tensor
+//! computation's, a file's) converts into it with `?`.
+
 use std::fmt;
 use std::path::Path;
 
@@ -37,6 +40,19 @@ impl std::error::Error for AgentError {}
 impl From<envs::EnvError> for AgentError {
     fn from(e: envs::EnvError) -> Self {
         AgentError::Env(e)
+    }
+}
+
+impl From<envs::ConfigError> for AgentError {
+    fn from(e: envs::ConfigError) -> Self {
+        AgentError::invalid(e.to_string())
+    }
+}
+
+/// A tensor computation failed (shapes, dtypes): candle's message.
+impl From<candle_core::Error> for AgentError {
+    fn from(e: candle_core::Error) -> Self {
+        AgentError::invalid(format!("tensor computation: {e}"))
     }
 }
 

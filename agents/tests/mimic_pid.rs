@@ -6,9 +6,9 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use agents::checkpoint::load_tensors;
-use agents::metrics::read_metrics;
-use agents::train;
+use agents::run::checkpoint::load_tensors;
+use agents::run::metrics::read_metrics;
+use agents::learners;
 use agents::RunSpec;
 
 fn table(text: &str) -> toml::Table {
@@ -26,8 +26,8 @@ fn the_mimic_error_falls_during_evolution_and_the_run_is_complete() {
     let policy = table("pd_neurons = 24\ni_neurons = 8");
     let agent = table("flights = 2\nheld_out_flights = 1\npopulation_size = 12\neval_episodes = 2");
     // One pass over two 1200-step flights is 2400 steps; 12 candidates a generation: 28,800.
-    let prepared = train::start(spec("snn", 40 * 28_800), Default::default(), policy, Some(&agent), &run, Arc::new(AtomicBool::new(false))).unwrap();
-    let summary = train::run(&prepared, |_| {}).unwrap();
+    let prepared = learners::start(spec("snn", 40 * 28_800), Default::default(), policy, Some(&agent), &run, Arc::new(AtomicBool::new(false))).unwrap();
+    let summary = learners::train(&prepared, |_| {}).unwrap();
     assert!(summary.completed && summary.n_params == 6 * 24 + 5 * 8 + 2);
     let (header, rows) = read_metrics(&run.join("metrics.csv")).unwrap();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
@@ -43,11 +43,11 @@ fn the_mimic_error_falls_during_evolution_and_the_run_is_complete() {
     }
     // The same seed gives the same fit.
     let again = dir.path().join("again");
-    let prepared = train::start(spec("snn", 4 * 28_800), Default::default(), table("pd_neurons = 24\ni_neurons = 8"), Some(&agent), &again, Arc::new(AtomicBool::new(false))).unwrap();
-    train::run(&prepared, |_| {}).unwrap();
+    let prepared = learners::start(spec("snn", 4 * 28_800), Default::default(), table("pd_neurons = 24\ni_neurons = 8"), Some(&agent), &again, Arc::new(AtomicBool::new(false))).unwrap();
+    learners::train(&prepared, |_| {}).unwrap();
     let again2 = dir.path().join("again2");
-    let prepared = train::start(spec("snn", 4 * 28_800), Default::default(), table("pd_neurons = 24\ni_neurons = 8"), Some(&agent), &again2, Arc::new(AtomicBool::new(false))).unwrap();
-    train::run(&prepared, |_| {}).unwrap();
+    let prepared = learners::start(spec("snn", 4 * 28_800), Default::default(), table("pd_neurons = 24\ni_neurons = 8"), Some(&agent), &again2, Arc::new(AtomicBool::new(false))).unwrap();
+    learners::train(&prepared, |_| {}).unwrap();
     assert_eq!(common::curve_without_wall_time(&again), common::curve_without_wall_time(&again2));
     let params = |dir: &std::path::Path| load_tensors(&dir.join("policy.safetensors")).unwrap().0.remove("params").unwrap();
     assert_eq!(params(&again), params(&again2));
@@ -57,19 +57,19 @@ fn the_mimic_error_falls_during_evolution_and_the_run_is_complete() {
 fn mimic_pid_refuses_other_policies_bad_options_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let stop = || Arc::new(AtomicBool::new(false));
-    let err = train::start(spec("mlp", 1000), Default::default(), Default::default(), None, &dir.path().join("a"), stop()).unwrap_err().to_string();
+    let err = learners::start(spec("mlp", 1000), Default::default(), Default::default(), None, &dir.path().join("a"), stop()).unwrap_err().to_string();
     assert!(err.contains("evolves `snn`"), "{err}");
-    let err = train::start(spec("snn", 1000), Default::default(), Default::default(), Some(&table("pd_share = 1.5")), &dir.path().join("b"), stop()).unwrap_err().to_string();
+    let err = learners::start(spec("snn", 1000), Default::default(), Default::default(), Some(&table("pd_share = 1.5")), &dir.path().join("b"), stop()).unwrap_err().to_string();
     assert!(err.contains("pd_share"), "{err}");
-    let err = train::start(spec("snn", 1000), Default::default(), table("pd_neurons = 0"), None, &dir.path().join("c"), stop()).unwrap_err().to_string();
+    let err = learners::start(spec("snn", 1000), Default::default(), table("pd_neurons = 0"), None, &dir.path().join("c"), stop()).unwrap_err().to_string();
     assert!(err.contains("pd_neurons"), "{err}");
-    let err = train::start(spec("snn", 1000), Default::default(), table("rate_filter_tau = -1.0"), None, &dir.path().join("d"), stop()).unwrap_err().to_string();
+    let err = learners::start(spec("snn", 1000), Default::default(), table("rate_filter_tau = -1.0"), None, &dir.path().join("d"), stop()).unwrap_err().to_string();
     assert!(err.contains("rate_filter_tau"), "{err}");
     assert!(!dir.path().join("a").exists() && !dir.path().join("c").exists());
     // The blimp's recording references do not apply to a drive.
     let motor = RunSpec { env: "DcSeriesSpeed-v0".into(), ..spec("snn", 100_000) };
-    let err = train::start(motor, Default::default(), Default::default(), Some(&table("recording_reference = \"sines\"")), &dir.path().join("e"), stop())
-        .and_then(|p| train::run(&p, |_| {}))
+    let err = learners::start(motor, Default::default(), Default::default(), Some(&table("recording_reference = \"sines\"")), &dir.path().join("e"), stop())
+        .and_then(|p| learners::train(&p, |_| {}))
         .unwrap_err()
         .to_string();
     assert!(err.contains("recording_reference"), "{err}");
@@ -87,8 +87,8 @@ fn on_a_drive_the_snn_learns_the_cascaded_pis_speed_loop() {
     let agent = table("flights = 4\nheld_out_flights = 1\neval_episodes = 2");
     // One pass over four 1000-step recordings is 4000 steps; 24 candidates a generation: 96,000.
     let spec = RunSpec { env: "DcSeriesSpeed-v0".into(), policy: "snn".into(), agent: "mimic-pid".into(), steps: 40 * 96_000, seed: 1 };
-    let prepared = train::start(spec, env_cfg.clone(), policy.clone(), Some(&agent), &run, Arc::new(AtomicBool::new(false))).unwrap();
-    let summary = train::run(&prepared, |_| {}).unwrap();
+    let prepared = learners::start(spec, env_cfg.clone(), policy.clone(), Some(&agent), &run, Arc::new(AtomicBool::new(false))).unwrap();
+    let summary = learners::train(&prepared, |_| {}).unwrap();
     assert!(summary.completed && summary.n_params == 6 * 120 + 5 * 40 + 2);
     let (mut tensors, _) = load_tensors(&run.join("policy.safetensors")).unwrap();
     let params = tensors.remove("params").unwrap();

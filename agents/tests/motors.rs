@@ -5,8 +5,8 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use agents::checkpoint::{load_policy, PolicyHeader};
-use agents::{train, RunSpec};
+use agents::run::checkpoint::{load_policy, PolicyHeader};
+use agents::{learners, RunSpec};
 
 fn table(text: &str) -> toml::Table {
     text.parse().unwrap()
@@ -17,12 +17,12 @@ fn train_on(env: &str, agent: &str, agent_cfg: &str, dir: &std::path::Path) {
     let run = RunSpec { env: env.into(), policy: "mlp".into(), agent: agent.into(), steps: 256, seed: 0 };
     let env_cfg = table("max_episode_steps = 64\ngamma = 0.99\nviolation_reward = \"time_limit\"");
     let policy = table("hidden = [8]");
-    let prepared = train::start(run, env_cfg.clone(), policy.clone(), Some(&table(agent_cfg)), &out, Arc::new(AtomicBool::new(false)))
+    let prepared = learners::start(run, env_cfg.clone(), policy.clone(), Some(&table(agent_cfg)), &out, Arc::new(AtomicBool::new(false)))
         .unwrap_or_else(|e| panic!("{env} {agent}: {e}"));
-    let summary = train::run(&prepared, |_| {}).unwrap_or_else(|e| panic!("{env} {agent}: {e}"));
+    let summary = learners::train(&prepared, |_| {}).unwrap_or_else(|e| panic!("{env} {agent}: {e}"));
     assert!(summary.completed && summary.final_eval_return.is_finite(), "{env} {agent}: {summary:?}");
     let spec = envs::make_with(env, Some(&env_cfg)).unwrap().spec().clone();
-    let mut policy = agents::make_policy("mlp", &spec, Some(&policy)).unwrap();
+    let mut policy = controllers::make("mlp", &spec, Some(&policy)).unwrap();
     let header = PolicyHeader { env: env.into(), policy: "mlp".into(), n_params: policy.parameters().unwrap().len() };
     load_policy(&out.join("policy.safetensors"), &header).unwrap().apply(policy.as_mut()).unwrap();
     // What `nerve eval --checkpoint` then does: the rebuilt policy's actions are ones the env takes.

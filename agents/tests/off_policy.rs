@@ -7,11 +7,11 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use agents::{train, RunSpec};
+use agents::{learners, RunSpec};
 
-fn start(env: &str, policy: &str, agent: &str, steps: u64, cfg: &str, dir: &std::path::Path) -> Result<train::Prepared, agents::AgentError> {
+fn start(env: &str, policy: &str, agent: &str, steps: u64, cfg: &str, dir: &std::path::Path) -> Result<learners::Prepared, agents::AgentError> {
     let run = RunSpec { env: env.into(), policy: policy.into(), agent: agent.into(), steps, seed: 1 };
-    train::start(run, Default::default(), Default::default(), Some(&cfg.parse().unwrap()), dir, Arc::new(AtomicBool::new(false)))
+    learners::start(run, Default::default(), Default::default(), Some(&cfg.parse().unwrap()), dir, Arc::new(AtomicBool::new(false)))
 }
 
 const FAST: &str = "learning_starts = 1000\nhidden = [64, 64]\neval_every_steps = 2000\neval_episodes = 5";
@@ -20,7 +20,7 @@ const FAST: &str = "learning_starts = 1000\nhidden = [64, 64]\neval_every_steps 
 fn td3_reaches_pendulums_threshold() {
     let dir = tempfile::tempdir().unwrap();
     let p = start("Pendulum-v1", "mlp", "td3", 10_000, FAST, &dir.path().join("run")).unwrap();
-    let s = train::run(&p, |_| {}).unwrap();
+    let s = learners::train(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > -200.0, "TD3 on Pendulum after 10k steps: {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
 }
 
@@ -28,11 +28,11 @@ fn td3_reaches_pendulums_threshold() {
 fn sac_reaches_pendulums_threshold() {
     let dir = tempfile::tempdir().unwrap();
     let p = start("Pendulum-v1", "mlp", "sac", 6_000, FAST, &dir.path().join("run")).unwrap();
-    let s = train::run(&p, |_| {}).unwrap();
+    let s = learners::train(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > -200.0, "SAC on Pendulum after 6k steps: {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
     // The deterministic policy in policy.safetensors is the plain `mlp` policy.
-    let header = agents::checkpoint::PolicyHeader { env: "Pendulum-v1".into(), policy: "mlp".into(), n_params: s.n_params };
-    assert!(agents::checkpoint::load_policy(&dir.path().join("run").join("policy.safetensors"), &header).is_ok());
+    let header = agents::run::checkpoint::PolicyHeader { env: "Pendulum-v1".into(), policy: "mlp".into(), n_params: s.n_params };
+    assert!(agents::run::checkpoint::load_policy(&dir.path().join("run").join("policy.safetensors"), &header).is_ok());
 }
 
 #[test]
@@ -43,8 +43,8 @@ fn ddpg_improves_ncap_on_a_short_swimmer_run() {
     let env = ctx.make_env().unwrap();
     let initial = ctx.make_policy(env.spec()).unwrap().parameters().unwrap().to_vec();
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    let before = agents::evaluate::parallel(&pool, &ctx, &initial, &[], 3).unwrap().0;
-    let s = train::run(&p, |_| {}).unwrap();
+    let before = agents::run::evaluate::parallel(&pool, &ctx, &initial, &[], 3).unwrap().0;
+    let s = learners::train(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > before + 20.0, "DDPG-NCAP: {before:.1} → {:.1}", s.final_eval_return);
 }
 
@@ -54,7 +54,7 @@ fn runs_reproduce_and_bad_pairings_are_refused() {
     let cfg = "learning_starts = 200\nhidden = [16]\nbatch_size = 32\neval_every_steps = 200\neval_episodes = 1";
     let curve = |name: &str| {
         let p = start("Pendulum-v1", "mlp", "td3", 600, cfg, &dir.path().join(name)).unwrap();
-        train::run(&p, |_| {}).unwrap();
+        learners::train(&p, |_| {}).unwrap();
         common::curve_without_wall_time(&dir.path().join(name))
     };
     assert_eq!(curve("a"), curve("b"));

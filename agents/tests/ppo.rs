@@ -6,11 +6,12 @@ mod common;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use agents::{evaluate, train, RunSpec, TrainContext};
+use agents::run::evaluate;
+use agents::{learners, RunSpec, TrainContext};
 
-fn start(policy: &str, steps: u64, agent: &str, dir: &std::path::Path) -> Result<train::Prepared, agents::AgentError> {
+fn start(policy: &str, steps: u64, agent: &str, dir: &std::path::Path) -> Result<learners::Prepared, agents::AgentError> {
     let run = RunSpec { env: "Swimmer6-v0".into(), policy: policy.into(), agent: "ppo".into(), steps, seed: 3 };
-    train::start(run, Default::default(), Default::default(), Some(&agent.parse().unwrap()), dir, Arc::new(AtomicBool::new(false)))
+    learners::start(run, Default::default(), Default::default(), Some(&agent.parse().unwrap()), dir, Arc::new(AtomicBool::new(false)))
 }
 
 /// The deterministic initial policy's eval return: NCAP's prior weights, or an MLP whose
@@ -31,7 +32,7 @@ fn ppo_improves_ncap_on_a_short_swimmer_run() {
     let dir = tempfile::tempdir().unwrap();
     let p = start("ncap", 12_288, SMALL, &dir.path().join("run")).unwrap();
     let before = initial_eval(&p.ctx);
-    let s = train::run(&p, |_| {}).unwrap();
+    let s = learners::train(&p, |_| {}).unwrap();
     assert_eq!((s.iterations, s.env_steps), (6, 12_288));
     assert!(s.final_eval_return > before + 10.0, "NCAP: {before:.1} → {:.1}", s.final_eval_return);
 }
@@ -41,12 +42,12 @@ fn ppo_improves_an_mlp_on_a_short_swimmer_run() {
     let dir = tempfile::tempdir().unwrap();
     let p = start("mlp", 20_480, SMALL, &dir.path().join("run")).unwrap();
     let before = initial_eval(&p.ctx);
-    let s = train::run(&p, |_| {}).unwrap();
+    let s = learners::train(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > before + 100.0, "MLP: {before:.1} → {:.1}", s.final_eval_return);
     // The saved policy (MLP plus the observation normaliser) evaluates as it did in training.
     let file = dir.path().join("run").join("policy.safetensors");
-    let header = agents::checkpoint::PolicyHeader { env: "Swimmer6-v0".into(), policy: "mlp".into(), n_params: s.n_params };
-    let loaded = agents::checkpoint::load_policy(&file, &header).unwrap();
+    let header = agents::run::checkpoint::PolicyHeader { env: "Swimmer6-v0".into(), policy: "mlp".into(), n_params: s.n_params };
+    let loaded = agents::run::checkpoint::load_policy(&file, &header).unwrap();
     assert_eq!(loaded.buffers.iter().map(|b| b.0.as_str()).collect::<Vec<_>>(), ["obs_clip", "obs_mean", "obs_std"]);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let buffers: Vec<(&str, Vec<f32>)> = loaded.buffers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
@@ -60,7 +61,7 @@ fn the_same_seed_gives_the_same_training_curve() {
     let cfg = "num_envs = 4\nnum_steps = 128\nnum_minibatches = 8\nupdate_epochs = 2\neval_episodes = 1\neval_interval = 2";
     let metrics = |name: &str| {
         let p = start("mlp", 2048, cfg, &dir.path().join(name)).unwrap();
-        train::run(&p, |_| {}).unwrap();
+        learners::train(&p, |_| {}).unwrap();
         common::curve_without_wall_time(&dir.path().join(name))
     };
     assert_eq!(metrics("a"), metrics("b"));
@@ -87,8 +88,8 @@ fn ppo_learns_to_switch_a_converter() {
     let env: toml::Table = "gamma = 0.99\nmax_episode_steps = 1000\nviolation_reward = \"time_limit\"".parse().unwrap();
     let run = |out: &std::path::Path| {
         let spec = RunSpec { env: "DcPermExCurrentFinite-v0".into(), policy: "mlp".into(), agent: "ppo".into(), steps: 100_000, seed: 0 };
-        let prepared = train::start(spec, env.clone(), Default::default(), Some(&"eval_episodes = 5".parse().unwrap()), out, Arc::new(AtomicBool::new(false))).unwrap();
-        train::run(&prepared, |_| {}).unwrap()
+        let prepared = learners::start(spec, env.clone(), Default::default(), Some(&"eval_episodes = 5".parse().unwrap()), out, Arc::new(AtomicBool::new(false))).unwrap();
+        learners::train(&prepared, |_| {}).unwrap()
     };
     let summary = run(&dir.path().join("a"));
     let mut venv = envs::make_with("DcPermExCurrentFinite-v0", Some(&env)).unwrap();

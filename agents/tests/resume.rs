@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use agents::checkpoint::{load_policy, PolicyHeader};
-use agents::{train, Progress, RunSpec};
+use agents::run::checkpoint::{load_policy, PolicyHeader};
+use agents::{learners, Progress, RunSpec};
 use common::curve_without_wall_time as curve;
 
 /// Trains `agent` on `env` for `steps`, either in one go or stopped at the first progress report
@@ -19,8 +19,8 @@ fn train_run(dir: &Path, name: &str, (env, policy, agent): (&str, &str, &str), s
     let out = dir.join(name);
     let run = RunSpec { env: env.into(), policy: policy.into(), agent: agent.into(), steps, seed: 5 };
     let stop = Arc::new(AtomicBool::new(false));
-    let p = train::start(run, Default::default(), Default::default(), Some(&cfg.parse().unwrap()), &out, stop.clone()).unwrap();
-    let first = train::run(&p, |progress| {
+    let p = learners::start(run, Default::default(), Default::default(), Some(&cfg.parse().unwrap()), &out, stop.clone()).unwrap();
+    let first = learners::train(&p, |progress| {
         if stop_at.is_some_and(|f| f(progress)) {
             stop.store(true, Ordering::Relaxed);
         }
@@ -28,8 +28,8 @@ fn train_run(dir: &Path, name: &str, (env, policy, agent): (&str, &str, &str), s
     .unwrap();
     if stop_at.is_some() {
         assert!(!first.completed, "{agent}: the stop came too late to test anything");
-        let p = train::resume(&out, None, Arc::new(AtomicBool::new(false))).unwrap();
-        let resumed = train::run(&p, |_| {}).unwrap();
+        let p = learners::resume(&out, None, Arc::new(AtomicBool::new(false))).unwrap();
+        let resumed = learners::train(&p, |_| {}).unwrap();
         assert!(resumed.completed && resumed.env_steps >= steps);
     }
     out
@@ -88,8 +88,8 @@ fn raising_the_budget_continues_a_finished_off_policy_run() {
     let whole = train_run(dir.path(), "whole", which, 1000, OFF_POLICY, None);
     let short = train_run(dir.path(), "short", which, 500, OFF_POLICY, None);
     assert_eq!(curve(&short).len(), 1 + 3, "rows at 200, 400 and the final 500");
-    let p = train::resume(&short, Some(1000), Arc::new(AtomicBool::new(false))).unwrap();
-    train::run(&p, |_| {}).unwrap();
+    let p = learners::resume(&short, Some(1000), Arc::new(AtomicBool::new(false))).unwrap();
+    learners::train(&p, |_| {}).unwrap();
     assert_eq!(curve(&whole), curve(&short));
 }
 
@@ -108,7 +108,7 @@ fn a_checkpoint_of_another_learner_or_a_corrupt_one_is_refused_and_nothing_is_ov
     let sac_config = sac_config.split("[agent]").next().unwrap().to_string();
     std::fs::write(sac.join("config.toml"), &sac_config).unwrap();
     let before = std::fs::read(sac.join("metrics.csv")).unwrap();
-    let err = train::resume(&sac, Some(800), Arc::new(AtomicBool::new(false))).unwrap_err().to_string();
+    let err = learners::resume(&sac, Some(800), Arc::new(AtomicBool::new(false))).unwrap_err().to_string();
     assert!(err.contains("a checkpoint of agent `td3`, not `sac`"), "{err}");
     assert_eq!(std::fs::read(sac.join("metrics.csv")).unwrap(), before, "metrics untouched");
     assert_eq!(std::fs::read_to_string(sac.join("config.toml")).unwrap(), sac_config, "config untouched");
@@ -117,7 +117,7 @@ fn a_checkpoint_of_another_learner_or_a_corrupt_one_is_refused_and_nothing_is_ov
     let bytes = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
     std::fs::write(run.join("checkpoint.safetensors"), &bytes[..bytes.len() / 3]).unwrap();
     let before = std::fs::read(run.join("metrics.csv")).unwrap();
-    let err = train::resume(&run, Some(800), Arc::new(AtomicBool::new(false))).unwrap_err().to_string();
+    let err = learners::resume(&run, Some(800), Arc::new(AtomicBool::new(false))).unwrap_err().to_string();
     assert!(err.contains("truncated or corrupt"), "{err}");
     assert_eq!(std::fs::read(run.join("metrics.csv")).unwrap(), before);
     assert_eq!(std::fs::read_to_string(run.join("config.toml")).unwrap(), config, "config untouched");

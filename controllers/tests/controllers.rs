@@ -122,7 +122,7 @@ fn swimmer_spec() -> EnvSpec {
 #[test]
 fn registry_builds_every_controller_for_a_body_and_refuses_the_others_by_name() {
     let specs = ["Swimmer6-v0", "BlimpAltitude-v0", "DcPermExSpeed-v0"].map(|id| envs::make(id).unwrap().spec().clone());
-    for entry in controllers::CONTROLLERS {
+    for entry in controllers::POLICIES {
         let mut built = 0;
         for spec in &specs {
             let actions = std::env::temp_dir().join(format!("nerve-replay-{}-{}.csv", std::process::id(), spec.act_dim()));
@@ -165,6 +165,7 @@ fn registry_errors_name_what_is_wrong() {
         max_episode_steps: Some(200),
         attrs: vec![],
         observation_names: vec![],
+        signals: vec![],
     };
     let err = make("ncap", &other, None).unwrap_err().to_string();
     assert!(err.contains("cannot drive Pendulum-v1") && err.contains("swimmer"), "{err}");

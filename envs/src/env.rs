@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::render::RenderState;
+use crate::signal::Signal;
 use crate::space::Space;
 
 /// What one `step` returns besides the observation (which goes into the caller's buffer).
@@ -70,6 +71,9 @@ pub struct EnvSpec {
     pub attrs: Vec<(&'static str, f64)>,
     /// Names of the observation's entries, in order (for traces and docs).
     pub observation_names: Vec<String>,
+    /// What [`Env::physical_state`] reports, in its order: each signal's name, SI unit, limits and
+    /// which signal it is the reference of (for traces, the viewer's scope and reports).
+    pub signals: Vec<Signal>,
 }
 
 impl EnvSpec {
@@ -136,6 +140,18 @@ impl fmt::Display for EnvError {
 
 impl std::error::Error for EnvError {}
 
+impl EnvError {
+    /// The error of an env that cannot snapshot its state.
+    pub fn snapshot_unsupported(env: &str) -> Self {
+        EnvError::Snapshot { env: env.to_string(), message: "this env cannot snapshot its state, so training on it cannot resume exactly".into() }
+    }
+
+    /// A config error of env `env` (see [`crate::config`]).
+    pub fn config(env: &str, e: crate::config::ConfigError) -> Self {
+        EnvError::Config { env: env.to_string(), message: e.message }
+    }
+}
+
 /// A reinforcement-learning environment with Gymnasium's semantics.
 ///
 /// * `reset(Some(seed))` reseeds the env's random generator, so the same seed
@@ -158,7 +174,8 @@ pub trait Env: Send {
     /// Shapes and poses for a viewer (SI units, world frame).
     fn render_state(&self) -> RenderState;
 
-    /// Named physical state in SI units (for traces), e.g. `("joint_0_angle", 0.1)`.
+    /// Named physical state in SI units (for traces), e.g. `("joint_0_angle", 0.1)`: the
+    /// signals of [`EnvSpec::signals`], in that order.
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
         out.clear();
     }
@@ -167,14 +184,14 @@ pub trait Env: Send {
     /// [`Env::restore`] continues every trajectory bit for bit: what exact resume of training
     /// needs (see [`crate::snapshot`]). Envs that cannot return [`EnvError::Snapshot`].
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        Err(crate::snapshot::unsupported(&self.spec().id))
+        Err(EnvError::snapshot_unsupported(&self.spec().id))
     }
 
     /// Restores a [`Env::snapshot`] of an env with the same id and config. On error the env is
     /// unchanged.
     fn restore(&mut self, snapshot: &[u8]) -> Result<(), EnvError> {
         let _ = snapshot;
-        Err(crate::snapshot::unsupported(&self.spec().id))
+        Err(EnvError::snapshot_unsupported(&self.spec().id))
     }
 }
 
@@ -193,6 +210,16 @@ pub fn check_action<'a>(spec: &EnvSpec, action: &[f32], scratch: &'a mut Vec<f32
         b.clip(scratch);
     }
     Ok(scratch)
+}
+
+/// Checks the caller's observation buffer against the observation space's size: what every
+/// task's `reset` and `step` do before writing into it.
+pub fn check_observation(spec: &EnvSpec, obs: &[f32]) -> Result<(), EnvError> {
+    let expected = spec.obs_dim();
+    if obs.len() != expected {
+        return Err(EnvError::BufferLength { what: "observation", expected, got: obs.len() });
+    }
+    Ok(())
 }
 
 /// Convenience calls that allocate their buffers: for scripts and tests, not hot loops.

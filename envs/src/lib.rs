@@ -4,23 +4,30 @@
 //!   and `truncated`, with observation and action [`Space`]s and `dt`;
 //!   observations go into caller buffers.
 //! * [`VecEnv`]: N envs stepped in parallel with Gymnasium's autoreset.
-//! * [`make`]: the registry of versioned env ids with typed, serde-read configs.
-//! * [`tasks`]: one task per file.
+//! * [`make`]: the registry of versioned env ids with typed, serde-read configs
+//!   ([`registry`]: one table, filled by each task file's `register`).
+//! * [`tasks`]: one task per file; [`task_family`]: one env over several (multi-task training).
+//! * [`Signal`]: what each entry of an env's physical state is (unit, limits, reference).
 
+pub mod config;
 pub mod env;
 pub mod reference;
 pub mod registry;
 pub mod render;
+pub mod signal;
 pub mod snapshot;
 pub mod space;
 pub mod step_pool;
+pub mod task_family;
 pub mod tasks;
 pub mod time_limit;
 pub mod tracking;
 pub mod vec_env;
 
-pub use env::{check_action, Env, EnvError, EnvExt, EnvSpec, Info, Step};
-pub use registry::{ids, make, make_with, registry, EnvEntry};
+pub use config::ConfigError;
+pub use env::{check_action, check_observation, Env, EnvError, EnvExt, EnvSpec, Info, Step};
+pub use registry::{entry, ids, make, make_with, registry, EnvEntry};
+pub use signal::Signal;
 pub use render::{RenderBody, RenderState, Shape};
 pub use space::{BoxSpace, Space};
 pub use time_limit::TimeLimit;

@@ -1,43 +1,166 @@
-//! Env ids and their typed configurations: `make("Swimmer6-v0")`.
+//! The registry: one table of env ids, from which `make`, `nerve list`, the Python package and
+//! the benchmark scenarios expand their ids (Gymnasium's `register(id=…, entry_point=…,
+//! kwargs=…)`).
+//!
+//! Each task file has a `register(&mut Registry)` that adds its entries; [`TASKS`] lists those
+//! functions. A new task is one file and one line in [`TASKS`]. An entry carries its id, its
+//! family, a one-line summary, its typed config's defaults (what a config table overrides, key
+//! by key; unknown keys are errors) and its constructor; a composite entry (a task family that
+//! samples one of several ids per episode, [`crate::task_family`]) also lists its members. An
+//! env's signals (names, units, limits, references) are in the spec of the env it makes
+//! ([`EnvEntry::spec`]).
 
-use crate::env::{Env, EnvError};
-use crate::tasks::blimp_altitude::{BlimpAltitudeConfig, BlimpAltitudeEnv};
-use crate::tasks::motor::{self, MotorConfig, MotorEnv};
-use crate::tasks::pendulum::{PendulumConfig, PendulumEnv};
-use crate::tasks::swimmer::{SwimmerConfig, SwimmerEnv};
-use crate::time_limit::TimeLimit;
+use std::sync::{Arc, OnceLock};
 
-/// Range of N for which `Swimmer{N}-v0` is registered.
-pub const SWIMMER_LINKS: std::ops::RangeInclusive<usize> = 3..=13;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-/// One registered env.
-#[derive(Debug, Clone, PartialEq)]
+use crate::config::{parse_over, to_table};
+use crate::env::{Env, EnvError, EnvSpec};
+use crate::task_family::{TaskFamily, TaskFamilyConfig};
+use crate::tasks::{blimp_altitude, motor, pendulum, swimmer};
+
+/// Every task file's registration, in the order `nerve list` shows them.
+pub const TASKS: &[fn(&mut Registry)] = &[swimmer::register, blimp_altitude::register, motor::register, pendulum::register];
+
+type Maker = Arc<dyn Fn(&str, Option<&toml::Table>) -> Result<Box<dyn Env>, EnvError> + Send + Sync>;
+
+/// One registered env id.
+#[derive(Clone)]
 pub struct EnvEntry {
     pub id: String,
+    /// The task family, e.g. `swimmer`, `blimp`, `motor`, `classic`.
+    pub family: &'static str,
     /// One line saying what the task is.
     pub summary: String,
+    /// The config of this id with every key at its default (the table a config overrides).
+    pub defaults: toml::Table,
+    /// For a composite env (a task family), the ids it samples from; empty otherwise.
+    pub members: Vec<String>,
+    make: Maker,
+}
+
+impl std::fmt::Debug for EnvEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvEntry").field("id", &self.id).field("family", &self.family).field("members", &self.members).finish()
+    }
+}
+
+impl EnvEntry {
+    /// An entry whose config is `C`, read over `base` (this id's defaults); `build` makes the env
+    /// (time limit included) from the config read.
+    pub fn new<C>(id: impl Into<String>, family: &'static str, summary: impl Into<String>, base: C, build: fn(&str, C) -> Result<Box<dyn Env>, EnvError>) -> Self
+    where
+        C: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let defaults = to_table(&base);
+        let make: Maker = Arc::new(move |id: &str, table: Option<&toml::Table>| {
+            let config = parse_over(id, base.clone(), table).map_err(|e| EnvError::config(id, e))?;
+            build(id, config)
+        });
+        Self { id: id.into(), family, summary: summary.into(), defaults, members: Vec::new(), make }
+    }
+
+    /// A task family ([`crate::task_family`]): one env sampling one of `members` (registered ids
+    /// with the same spaces) per episode; its config ([`TaskFamilyConfig`]) may change the members,
+    /// their weights and configs.
+    pub fn task_family(id: impl Into<String>, family: &'static str, summary: impl Into<String>, members: &[&str]) -> Self {
+        let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+        let base = TaskFamilyConfig { members: members.clone(), ..TaskFamilyConfig::default() };
+        let mut entry = Self::new(id, family, summary, base, build_family);
+        entry.members = members;
+        entry
+    }
+
+    /// Makes this env; `config` overrides its defaults key by key (unknown keys are errors).
+    pub fn make(&self, config: Option<&toml::Table>) -> Result<Box<dyn Env>, EnvError> {
+        (self.make)(&self.id, config)
+    }
+
+    /// The spec of this env with its default config (spaces, timing, signals).
+    pub fn spec(&self) -> Result<EnvSpec, EnvError> {
+        Ok(self.make(None)?.spec().clone())
+    }
+
+    /// Whether this env samples one of several member envs per episode.
+    pub fn is_composite(&self) -> bool {
+        !self.members.is_empty()
+    }
+}
+
+fn build_family(id: &str, config: TaskFamilyConfig) -> Result<Box<dyn Env>, EnvError> {
+    if let Some(key) = config.member_config.keys().find(|k| !config.members.contains(k)) {
+        return Err(EnvError::Config { env: id.to_string(), message: format!("`member_config` names `{key}`, which is not a member ({})", config.members.join(", ")) });
+    }
+    let mut members = Vec::with_capacity(config.members.len());
+    for m in &config.members {
+        if entry(m)?.is_composite() {
+            return Err(EnvError::Config { env: id.to_string(), message: format!("member `{m}` is itself a task family; families do not nest") });
+        }
+        let table = match config.member_config.get(m) {
+            None => None,
+            Some(toml::Value::Table(t)) => Some(t),
+            Some(_) => return Err(EnvError::Config { env: id.to_string(), message: format!("`member_config.\"{m}\"` must be a table") }),
+        };
+        members.push(make_with(m, table)?);
+    }
+    Ok(Box::new(TaskFamily::new(id, members, &config)?))
+}
+
+/// What the task files fill in.
+#[derive(Default)]
+pub struct Registry {
+    entries: Vec<EnvEntry>,
+    hints: Vec<fn(&str) -> Option<EnvError>>,
+}
+
+impl Registry {
+    /// Adds `entry`. Ids are unique (a duplicate is a bug in a task file: it panics at start-up,
+    /// and the registry's tests catch it).
+    pub fn add(&mut self, entry: EnvEntry) {
+        assert!(self.entries.iter().all(|e| e.id != entry.id), "env id {} registered twice", entry.id);
+        self.entries.push(entry);
+    }
+
+    /// Adds a check that explains an unregistered id better than the list of valid ids (e.g.
+    /// `Swimmer99-v0`: "N is out of range").
+    pub fn hint(&mut self, hint: fn(&str) -> Option<EnvError>) {
+        self.hints.push(hint);
+    }
+}
+
+fn table() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut r = Registry::default();
+        for register in TASKS {
+            register(&mut r);
+        }
+        r
+    })
 }
 
 /// Every registered env, in a stable order.
-pub fn registry() -> Vec<EnvEntry> {
-    let mut entries: Vec<EnvEntry> = SWIMMER_LINKS
-        .map(|n| EnvEntry {
-            id: format!("Swimmer{n}-v0"),
-            summary: format!("{n}-link swimmer in viscous fluid (dm_control), swim forward; {} hinges", n - 1),
-        })
-        .collect();
-    entries.push(EnvEntry { id: "BlimpAltitude-v0".into(), summary: "indoor blimp, 1 g heavy: hold an altitude reference with a lagged vertical thruster".into() });
-    entries.push(EnvEntry { id: "BlimpAltitudeDisturbed-v0".into(), summary: "BlimpAltitude-v0 with vertical gusts and 1 g of ballast taken on at 30 s".into() });
-    for (id, gem) in motor::ids() {
-        entries.push(EnvEntry { id, summary: format!("gym-electric-motor's {gem}") });
-    }
-    entries.push(EnvEntry { id: "Pendulum-v1".into(), summary: "Gymnasium's inverted pendulum swing-up (learners' test task)".into() });
-    entries
+pub fn registry() -> &'static [EnvEntry] {
+    &table().entries
 }
 
 /// Every registered id.
 pub fn ids() -> Vec<String> {
-    registry().into_iter().map(|e| e.id).collect()
+    registry().iter().map(|e| e.id.clone()).collect()
+}
+
+/// The entry of `id`; an unknown id's error lists the registered ones (or says what is wrong
+/// with an id that looks like a family's).
+pub fn entry(id: &str) -> Result<&'static EnvEntry, EnvError> {
+    let r = table();
+    if let Some(e) = r.entries.iter().find(|e| e.id == id) {
+        return Ok(e);
+    }
+    if let Some(err) = r.hints.iter().find_map(|h| h(id)) {
+        return Err(err);
+    }
+    Err(EnvError::UnknownEnv { id: id.to_string(), valid: ids() })
 }
 
 /// Makes a registered env with its default configuration, wrapped in its time limit.
@@ -47,86 +170,25 @@ pub fn make(id: &str) -> Result<Box<dyn Env>, EnvError> {
 
 /// Makes a registered env; `config` overrides its defaults key by key (unknown keys are errors).
 pub fn make_with(id: &str, config: Option<&toml::Table>) -> Result<Box<dyn Env>, EnvError> {
-    if let Some(n) = swimmer_links(id)? {
-        let mut cfg: SwimmerConfig = parse_config(id, config)?;
-        if config.is_some_and(|c| c.contains_key("n_links")) && cfg.n_links != n {
-            return Err(EnvError::Config {
-                env: id.to_string(),
-                message: format!("`n_links` = {} contradicts the id, which says {n}", cfg.n_links),
-            });
-        }
-        cfg.n_links = n;
-        let max_steps = cfg.max_episode_steps;
-        return Ok(Box::new(TimeLimit::new(SwimmerEnv::new(cfg)?, max_steps)));
-    }
-    if id == "BlimpAltitude-v0" || id == "BlimpAltitudeDisturbed-v0" {
-        let base = if id == "BlimpAltitude-v0" { BlimpAltitudeConfig::default() } else { BlimpAltitudeConfig::disturbed() };
-        let cfg = parse_config_over(id, base, config)?;
-        let max_steps = cfg.max_episode_steps;
-        return Ok(Box::new(TimeLimit::new(BlimpAltitudeEnv::new(id, cfg)?, max_steps)));
-    }
-    if let Some((m, t, finite)) = motor::parse_id(id) {
-        let cfg = parse_config_over(id, MotorConfig::gem(m, t, finite), config)?;
-        let max_steps = cfg.max_episode_steps;
-        return Ok(Box::new(TimeLimit::new(MotorEnv::new(id, cfg)?, max_steps)));
-    }
-    if id == "Pendulum-v1" {
-        let cfg: PendulumConfig = parse_config(id, config)?;
-        let max_steps = cfg.max_episode_steps;
-        return Ok(Box::new(TimeLimit::new(PendulumEnv::new(cfg)?, max_steps)));
-    }
-    Err(EnvError::UnknownEnv { id: id.to_string(), valid: ids() })
+    entry(id)?.make(config)
 }
 
-/// `Some(N)` for `Swimmer{N}-v0` with N in range, an error naming the range for N outside it.
-fn swimmer_links(id: &str) -> Result<Option<usize>, EnvError> {
-    let Some(n) = id.strip_prefix("Swimmer").and_then(|r| r.strip_suffix("-v0")) else {
-        return Ok(None);
-    };
-    let Ok(n) = n.parse::<usize>() else {
-        return Ok(None);
-    };
-    if SWIMMER_LINKS.contains(&n) {
-        Ok(Some(n))
-    } else {
-        Err(EnvError::Config {
-            env: id.to_string(),
-            message: format!(
-                "N = {n} links is out of range: Swimmer{{N}}-v0 is registered for N in {}..={}",
-                SWIMMER_LINKS.start(),
-                SWIMMER_LINKS.end()
-            ),
-        })
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Reads a typed config from a TOML table, starting from the defaults.
-fn parse_config<T: serde::de::DeserializeOwned + Default>(id: &str, config: Option<&toml::Table>) -> Result<T, EnvError> {
-    match config {
-        None => Ok(T::default()),
-        Some(table) => toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| EnvError::Config { env: id.to_string(), message: e.message().to_string() }),
-    }
-}
-
-/// Reads a typed config from a TOML table on top of `base` (nested tables merge key by key).
-fn parse_config_over<T: serde::Serialize + serde::de::DeserializeOwned>(id: &str, base: T, config: Option<&toml::Table>) -> Result<T, EnvError> {
-    let Some(table) = config else { return Ok(base) };
-    let err = |message: String| EnvError::Config { env: id.to_string(), message };
-    let mut merged = toml::Table::try_from(&base).map_err(|e| err(e.to_string()))?;
-    merge(&mut merged, table);
-    toml::Value::Table(merged).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))
-}
-
-/// Merges `over` into `base` key by key; a nested table whose `type` (a tagged enum's variant)
-/// changes replaces the base's table instead, since the other variant's keys do not apply.
-fn merge(base: &mut toml::Table, over: &toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if o.get("type").is_none_or(|t| Some(t) == b.get("type")) => merge(b, o),
-            _ => {
-                base.insert(key.clone(), value.clone());
+    #[test]
+    fn ids_are_unique_and_every_entry_makes_its_env() {
+        let ids = ids();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+        for e in registry() {
+            let spec = e.spec().unwrap_or_else(|err| panic!("{}: {err}", e.id));
+            assert_eq!(spec.id, e.id);
+            for m in &e.members {
+                assert!(entry(m).is_ok(), "{}: member {m} is not registered", e.id);
             }
         }
     }

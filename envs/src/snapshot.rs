@@ -24,11 +24,6 @@ pub fn decode<T: DeserializeOwned>(env: &str, bytes: &[u8]) -> Result<T, EnvErro
     ciborium::from_reader(bytes).map_err(|e| EnvError::Snapshot { env: env.to_string(), message: format!("not a readable snapshot of this env ({e})") })
 }
 
-/// The error of an env that cannot snapshot its state.
-pub fn unsupported(env: &str) -> EnvError {
-    EnvError::Snapshot { env: env.to_string(), message: "this env cannot snapshot its state, so training on it cannot resume exactly".into() }
-}
-
 /// `#[serde(with = "bytes")]`: a `Vec<u8>` as one CBOR byte string (serde's default writes an
 /// array of integers, up to twice the size).
 pub mod bytes {

@@ -24,10 +24,28 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::registry::{EnvEntry, Registry};
+use crate::signal::Signal;
+use crate::time_limit::TimeLimit;
 use crate::reference::{ReferenceConfig, ReferenceProfile};
 use crate::render::{RenderBody, RenderState, Shape};
 use crate::snapshot;
+
+/// Registers `BlimpAltitude-v0` and `BlimpAltitudeDisturbed-v0`.
+pub fn register(r: &mut Registry) {
+    let nominal = "indoor blimp, 1 g heavy: hold an altitude reference with a lagged vertical thruster";
+    let disturbed = "BlimpAltitude-v0 with vertical gusts and 1 g of ballast taken on at 30 s";
+    r.add(EnvEntry::new("BlimpAltitude-v0", "blimp", nominal, BlimpAltitudeConfig::default(), build));
+    r.add(EnvEntry::new("BlimpAltitudeDisturbed-v0", "blimp", disturbed, BlimpAltitudeConfig::disturbed(), build));
+    let mixed = "BlimpAltitude-v0 or BlimpAltitudeDisturbed-v0 per episode, the task's one-hot in the observation (train for robustness)";
+    r.add(EnvEntry::task_family("BlimpAltitudeMixed-v0", "blimp", mixed, &["BlimpAltitude-v0", "BlimpAltitudeDisturbed-v0"]));
+}
+
+fn build(id: &str, config: BlimpAltitudeConfig) -> Result<Box<dyn Env>, EnvError> {
+    let max_steps = config.max_episode_steps;
+    Ok(Box::new(TimeLimit::new(BlimpAltitudeEnv::new(id, config)?, max_steps)))
+}
 use crate::space::{BoxSpace, Space};
 use crate::tracking::TrackingMetrics;
 
@@ -196,12 +214,31 @@ pub struct BlimpAltitudeEnv {
     action: Vec<f32>,
 }
 
+/// What `physical_state` reports: position (the altitude within the flight envelope), velocity,
+/// thrust (within its saturation), the forces acting, the reference and the altimeter's reading.
+fn signals(config: &BlimpAltitudeConfig, params: &BlimpParams) -> Vec<Signal> {
+    vec![
+        Signal::new("x", "m"),
+        Signal::new("y", "m"),
+        Signal::new("altitude", "m").with_limits(config.floor, config.ceiling),
+        Signal::new("vx", "m/s"),
+        Signal::new("vy", "m/s"),
+        Signal::new("climb_rate", "m/s"),
+        Signal::new("thrust", "N").with_limits(-params.max_thrust_down, params.max_thrust_up),
+        Signal::new("net_lift", "N"),
+        Signal::new("disturbance_force", "N"),
+        Signal::new("reference", "m").with_limits(config.floor, config.ceiling).reference_for("altitude"),
+        Signal::new("measured_altitude", "m"),
+    ]
+}
+
 impl BlimpAltitudeEnv {
     /// Builds the task; `id` is the registered id it goes by.
     pub fn new(id: &str, config: BlimpAltitudeConfig) -> Result<Self, EnvError> {
         let cfg_err = |message: String| EnvError::Config { env: id.to_string(), message };
         let (params, altimeter) = config.validate().map_err(cfg_err)?;
         let net_lift = params.net_lift;
+        let signals = signals(&config, &params);
         let body = Blimp::new(params).map_err(|e| cfg_err(e.to_string()))?;
         let spec = EnvSpec {
             id: id.to_string(),
@@ -211,6 +248,7 @@ impl BlimpAltitudeEnv {
             max_episode_steps: Some(config.max_episode_steps),
             attrs: vec![("floor", config.floor), ("ceiling", config.ceiling)],
             observation_names: ["measured_altitude", "reference_altitude", "measured_climb_rate", "reference_rate"].map(String::from).to_vec(),
+            signals,
         };
         let episode = Episode { metrics: TrackingMetrics::new(config.control_dt, config.settle_band, config.settle_floor, config.steady_window), done: true, ..Default::default() };
         Ok(Self { spec, net_lift, body, altimeter, rng: Xoshiro256PlusPlus::seed_from_u64(0), episode, action: Vec::with_capacity(1), config })
@@ -251,12 +289,6 @@ impl BlimpAltitudeEnv {
         }
     }
 
-    fn check_obs(&self, obs: &[f32]) -> Result<(), EnvError> {
-        if obs.len() != 4 {
-            return Err(EnvError::BufferLength { what: "observation", expected: 4, got: obs.len() });
-        }
-        Ok(())
-    }
 
     /// Draws the gusts over `n` control periods into `gusts` (N per period).
     fn draw_gusts(&mut self) {
@@ -292,7 +324,7 @@ impl Env for BlimpAltitudeEnv {
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
-        self.check_obs(obs)?;
+        check_observation(&self.spec, obs)?;
         if let Some(seed) = seed {
             self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         }
@@ -321,7 +353,7 @@ impl Env for BlimpAltitudeEnv {
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        self.check_obs(obs)?;
+        check_observation(&self.spec, obs)?;
         if self.episode.done {
             return Err(EnvError::NeedsReset { env: self.spec.id.clone() });
         }

@@ -13,7 +13,6 @@
 //! | Truncation | after `max_episode_steps` (GEM has no time limit; 10 000 steps = 1 s continuous here) |
 //! | Reset | from rest: ω = 0 (or the constant-speed load's ω), currents 0; a new reference |
 //! | Reference | on the controlled state (speed ω, torque, or the current(s)), within ±nominal/limit (from 0 where the state cannot go negative): GEM's Wiener process by default (σ drawn log-uniformly per sub-episode of 500–2000 steps), or any of GEM's other generators ([`crate::tasks::motor_reference`]: sinusoidal, triangular, sawtooth, step, constant, switched) |
-//!
 //! | Info | `rmse`: the episode's root-mean-square tracking error so far, in the referenced state's SI unit (rad/s, N·m or A; the vector error for two references); `input_power` (W) for DC drives |
 //!
 //! `physical_state` gives the same states in SI units under GEM's names, for traces.
@@ -27,7 +26,10 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::registry::{EnvEntry, Registry};
+use crate::signal::Signal;
+use crate::time_limit::TimeLimit;
 pub use crate::tasks::motor_reference::{MotorReference, ReferenceProcess};
 use crate::render::RenderState;
 use crate::space::{BoxSpace, Space};
@@ -47,6 +49,37 @@ pub enum Task {
     Speed,
     Torque,
     Current,
+}
+
+/// Registers every motor task ([`ids`]).
+pub fn register(r: &mut Registry) {
+    for (id, gem) in ids() {
+        let (m, t, finite) = parse_id(&id).expect("ids() gives motor ids");
+        r.add(EnvEntry::new(id, "motor", format!("gym-electric-motor's {gem}"), MotorConfig::gem(m, t, finite), build));
+    }
+}
+
+fn build(id: &str, config: MotorConfig) -> Result<Box<dyn Env>, EnvError> {
+    let max_steps = config.max_episode_steps;
+    Ok(Box::new(TimeLimit::new(MotorEnv::new(id, config)?, max_steps)))
+}
+
+/// The drive's state as signals, in GEM's order and SI units, each within its limits.
+fn signals(names: &[&str], limits: &[f64], lows: &[f64]) -> Vec<Signal> {
+    names
+        .iter()
+        .zip(limits.iter().zip(lows))
+        .map(|(&name, (&limit, &low))| {
+            let unit = match name {
+                "omega" => "rad/s",
+                "torque" => "N·m",
+                "epsilon" => "rad",
+                n if n.starts_with('i') => "A",
+                _ => "V",
+            };
+            Signal::new(name, unit).with_limits(low * limit, limit)
+        })
+        .collect()
 }
 
 /// Every motor task id, with the GEM id it reproduces.
@@ -432,6 +465,7 @@ impl MotorEnv {
             max_episode_steps: Some(config.max_episode_steps),
             attrs: motor_attrs(motor, &config, &names, &limits, &nominal),
             observation_names,
+            signals: signals(&names, &limits, &lows),
         };
         let n_ref = referenced.len();
         Ok(Self {
@@ -527,9 +561,7 @@ impl Env for MotorEnv {
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
-        if obs.len() != self.spec.obs_dim() {
-            return Err(EnvError::BufferLength { what: "observation", expected: self.spec.obs_dim(), got: obs.len() });
-        }
+        check_observation(&self.spec, obs)?;
         if let Some(seed) = seed {
             self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         }
@@ -548,9 +580,7 @@ impl Env for MotorEnv {
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        if obs.len() != self.spec.obs_dim() {
-            return Err(EnvError::BufferLength { what: "observation", expected: self.spec.obs_dim(), got: obs.len() });
-        }
+        check_observation(&self.spec, obs)?;
         let result = if let Space::Discrete { n } = self.spec.action_space {
             if action.len() != 1 {
                 return Err(EnvError::ActionLength { env: self.spec.id.clone(), expected: 1, got: action.len() });

@@ -17,7 +17,10 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::snapshot;
-use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::registry::{EnvEntry, Registry};
+use crate::signal::Signal;
+use crate::time_limit::TimeLimit;
 use crate::render::{RenderBody, RenderState, Shape};
 use crate::space::{BoxSpace, Space};
 
@@ -57,6 +60,17 @@ pub struct PendulumEnv {
     time: f64,
 }
 
+/// Registers `Pendulum-v1`.
+pub fn register(r: &mut Registry) {
+    let summary = "Gymnasium's inverted pendulum swing-up (learners' test task)";
+    r.add(EnvEntry::new("Pendulum-v1", "classic", summary, PendulumConfig::default(), build));
+}
+
+fn build(_id: &str, config: PendulumConfig) -> Result<Box<dyn Env>, EnvError> {
+    let max_steps = config.max_episode_steps;
+    Ok(Box::new(TimeLimit::new(PendulumEnv::new(config)?, max_steps)))
+}
+
 impl PendulumEnv {
     pub fn new(config: PendulumConfig) -> Result<Self, EnvError> {
         let err = |message: String| EnvError::Config { env: "Pendulum-v1".into(), message };
@@ -74,6 +88,7 @@ impl PendulumEnv {
             max_episode_steps: Some(config.max_episode_steps),
             attrs: vec![],
             observation_names: vec!["cos_theta".into(), "sin_theta".into(), "theta_dot".into()],
+            signals: vec![Signal::new("theta", "rad"), Signal::new("theta_dot", "rad/s").with_limits(-MAX_SPEED, MAX_SPEED)],
         };
         Ok(Self { spec, config, state: [0.0; 2], rng: Xoshiro256PlusPlus::seed_from_u64(0), action: Vec::with_capacity(1), time: 0.0 })
     }
@@ -87,13 +102,9 @@ impl PendulumEnv {
         self.state
     }
 
-    fn observe(&self, obs: &mut [f32]) -> Result<(), EnvError> {
-        if obs.len() != 3 {
-            return Err(EnvError::BufferLength { what: "observation", expected: 3, got: obs.len() });
-        }
+    fn observe(&self, obs: &mut [f32]) {
         let [th, thdot] = self.state;
         obs.copy_from_slice(&[th.cos() as f32, th.sin() as f32, thdot as f32]);
-        Ok(())
     }
 }
 
@@ -103,6 +114,7 @@ impl Env for PendulumEnv {
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
+        check_observation(&self.spec, obs)?;
         if let Some(seed) = seed {
             self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         }
@@ -111,10 +123,12 @@ impl Env for PendulumEnv {
         self.state = [th, thdot];
         self.time = 0.0;
         info.clear();
-        self.observe(obs)
+        self.observe(obs);
+        Ok(())
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
+        check_observation(&self.spec, obs)?;
         let mut scratch = std::mem::take(&mut self.action);
         let u = check_action(&self.spec, action, &mut scratch)?[0] as f64;
         self.action = scratch;
@@ -126,7 +140,7 @@ impl Env for PendulumEnv {
         self.state = [th + new_thdot * DT, new_thdot];
         self.time += DT;
         info.clear();
-        self.observe(obs)?;
+        self.observe(obs);
         Ok(Step { reward: -cost, terminated: false, truncated: false })
     }
 

@@ -19,10 +19,49 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::snapshot;
-use crate::env::{check_action, Env, EnvError, EnvSpec, Info, Step};
+use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::registry::{EnvEntry, Registry};
 use crate::render::{RenderBody, RenderState, Shape};
+use crate::signal::Signal;
+use crate::snapshot;
 use crate::space::{BoxSpace, Space};
+use crate::time_limit::TimeLimit;
+
+/// Range of N for which `Swimmer{N}-v0` is registered.
+pub const SWIMMER_LINKS: std::ops::RangeInclusive<usize> = 3..=13;
+
+/// Registers `Swimmer{N}-v0` for N in [`SWIMMER_LINKS`].
+pub fn register(r: &mut Registry) {
+    for n in SWIMMER_LINKS {
+        let base = SwimmerConfig { n_links: n, ..SwimmerConfig::default() };
+        let summary = format!("{n}-link swimmer in viscous fluid (dm_control), swim forward; {} hinges", n - 1);
+        r.add(EnvEntry::new(format!("Swimmer{n}-v0"), "swimmer", summary, base, build));
+    }
+    r.hint(out_of_range);
+}
+
+fn build(id: &str, config: SwimmerConfig) -> Result<Box<dyn Env>, EnvError> {
+    let from_id = id.strip_prefix("Swimmer").and_then(|r| r.strip_suffix("-v0")).and_then(|n| n.parse::<usize>().ok());
+    if from_id != Some(config.n_links) {
+        let says = from_id.map_or_else(|| "no N".to_string(), |n| n.to_string());
+        return Err(EnvError::Config { env: id.to_string(), message: format!("`n_links` = {} contradicts the id, which says {says}", config.n_links) });
+    }
+    let max_steps = config.max_episode_steps;
+    Ok(Box::new(TimeLimit::new(SwimmerEnv::new(config)?, max_steps)))
+}
+
+/// `Swimmer{N}-v0` with N outside [`SWIMMER_LINKS`]: an error naming the range.
+fn out_of_range(id: &str) -> Option<EnvError> {
+    let n: usize = id.strip_prefix("Swimmer")?.strip_suffix("-v0")?.parse().ok()?;
+    Some(EnvError::Config {
+        env: id.to_string(),
+        message: format!(
+            "N = {n} links is out of range: Swimmer{{N}}-v0 is registered for N in {}..={}",
+            SWIMMER_LINKS.start(),
+            SWIMMER_LINKS.end()
+        ),
+    })
+}
 
 /// Configuration of `Swimmer{N}-v0` (every key optional; unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +135,25 @@ impl SwimmerConfig {
     }
 }
 
+/// What `physical_state` reports: the root's pose and velocity, each hinge's angle (within its
+/// range) and speed, and the head's forward velocity.
+fn signals(n: usize, range: f64) -> Vec<Signal> {
+    let mut s = vec![
+        Signal::new("root_x", "m"),
+        Signal::new("root_y", "m"),
+        Signal::new("root_yaw", "rad"),
+        Signal::new("root_vx", "m/s"),
+        Signal::new("root_vy", "m/s"),
+        Signal::new("root_wz", "rad/s"),
+    ];
+    for j in 0..n - 1 {
+        s.push(Signal::new(format!("joint_{j}_angle"), "rad").with_limits(-range, range));
+        s.push(Signal::new(format!("joint_{j}_velocity"), "rad/s"));
+    }
+    s.push(Signal::new("head_forward_velocity", "m/s"));
+    s
+}
+
 /// The swim-forward task on an N-link swimmer (without the time limit, which the registry adds).
 pub struct SwimmerEnv {
     spec: EnvSpec,
@@ -125,6 +183,7 @@ impl SwimmerEnv {
             max_episode_steps: Some(config.max_episode_steps),
             attrs: vec![("n_links", n as f64), ("joint_range", body.joint_range() as f64)],
             observation_names,
+            signals: signals(n, body.joint_range() as f64),
         };
         Ok(Self {
             spec,
@@ -159,13 +218,6 @@ impl SwimmerEnv {
         }
     }
 
-    fn check_obs(&self, obs: &[f32]) -> Result<(), EnvError> {
-        let expected = self.spec.obs_dim();
-        if obs.len() != expected {
-            return Err(EnvError::BufferLength { what: "observation", expected, got: obs.len() });
-        }
-        Ok(())
-    }
 }
 
 impl Env for SwimmerEnv {
@@ -174,7 +226,7 @@ impl Env for SwimmerEnv {
     }
 
     fn reset(&mut self, seed: Option<u64>, obs: &mut [f32], info: &mut Info) -> Result<(), EnvError> {
-        self.check_obs(obs)?;
+        check_observation(&self.spec, obs)?;
         if let Some(seed) = seed {
             self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         }
@@ -198,7 +250,7 @@ impl Env for SwimmerEnv {
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
-        self.check_obs(obs)?;
+        check_observation(&self.spec, obs)?;
         let mut scratch = std::mem::take(&mut self.action);
         let u = check_action(&self.spec, action, &mut scratch)?;
         self.body.step(u, self.config.substeps);

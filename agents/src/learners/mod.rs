@@ -1,25 +1,30 @@
-//! Starting, resuming and finishing a training run: the run directory and its `config.toml`.
-//!
-//! `config.toml` holds the whole run: `[run]` (env, policy, agent, budget, seed), then `[env]`,
-//! `[policy]` (the options given) and `[agent]` (every hyperparameter, defaults filled in).
-//! `nerve train --resume DIR` reads it back, so a resumed run is the same run.
+//! The learners, one file per algorithm, and what runs any of them: [`AGENTS`] lists them,
+//! [`start`] and [`resume`] prepare a run directory (refusing configs that cannot work before
+//! anything is written), [`train`] runs the prepared run's learner and writes its summary and
+//! learning curve.
 
-use std::path::{Path, PathBuf};
+pub mod cmaes;
+pub mod es;
+pub mod mimic_pid;
+pub mod off_policy;
+pub mod ppo;
+pub mod replay;
+pub mod sac;
+pub mod td3;
+
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use cmaes::CmaesConfig;
+use es::EsConfig;
+use mimic_pid::MimicPidConfig;
+use ppo::PpoConfig;
+use sac::SacConfig;
+use td3::{Td3Config, Variant};
 
-use crate::cmaes::{self, CmaesConfig};
-use crate::es::{self, EsConfig};
-use crate::mimic_pid::{self, MimicPidConfig};
-use crate::ppo::{self, PpoConfig};
-use crate::sac::{self, SacConfig};
-use crate::td3::{self, Td3Config, Variant};
-use crate::fsutil::write_atomic;
-use crate::metrics::read_metrics;
-use crate::plot::{learning_curve, Series};
-use crate::run::{Progress, RunSpec, Summary, TrainContext};
+use crate::run::directory::{read_run_file, write_run_file, RunFile};
+use crate::run::{write_atomic, Progress, RunSpec, Summary, TrainContext};
 use crate::AgentError;
 
 /// Learners `nerve train` knows.
@@ -48,12 +53,7 @@ impl AgentConfig {
     /// The defaults of `agent`, overridden key by key by `table` (unknown keys are errors).
     pub fn parse(agent: &str, table: Option<&toml::Table>) -> Result<Self, AgentError> {
         fn read<T: serde::de::DeserializeOwned + Default>(agent: &str, table: Option<&toml::Table>) -> Result<T, AgentError> {
-            match table {
-                None => Ok(T::default()),
-                Some(t) => toml::Value::Table(t.clone())
-                    .try_into()
-                    .map_err(|e: toml::de::Error| AgentError::invalid(format!("agent `{agent}`: invalid config: {}", e.message()))),
-            }
+            Ok(envs::config::parse(&format!("agent `{agent}`"), table)?)
         }
         match agent {
             "es" => {
@@ -93,33 +93,35 @@ impl AgentConfig {
         }
     }
 
-    fn to_table(&self) -> toml::Table {
-        let value = match self {
-            AgentConfig::Es(c) => toml::Value::try_from(c),
-            AgentConfig::Cmaes(c) => toml::Value::try_from(c),
-            AgentConfig::Ppo(c) => toml::Value::try_from(c),
-            AgentConfig::Td3(c, _) => toml::Value::try_from(c),
-            AgentConfig::Sac(c) => toml::Value::try_from(c),
-            AgentConfig::MimicPid(c) => toml::Value::try_from(c),
-        };
-        match value {
-            Ok(toml::Value::Table(t)) => t,
-            _ => toml::Table::new(),
+    /// Every hyperparameter, as the `[agent]` table of `config.toml`.
+    pub fn to_table(&self) -> toml::Table {
+        use envs::config::to_table;
+        match self {
+            AgentConfig::Es(c) => to_table(c),
+            AgentConfig::Cmaes(c) => to_table(c),
+            AgentConfig::Ppo(c) => to_table(c),
+            AgentConfig::Td3(c, _) => to_table(c),
+            AgentConfig::Sac(c) => to_table(c),
+            AgentConfig::MimicPid(c) => to_table(c),
         }
     }
 }
 
-/// The contents of `config.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunFile {
-    pub run: RunSpec,
-    #[serde(default)]
-    pub env: toml::Table,
-    #[serde(default)]
-    pub policy: toml::Table,
-    #[serde(default)]
-    pub agent: toml::Table,
+/// The initial parameter vector of the run's policy (what an evolution strategy starts from); an
+/// error for a policy without one.
+pub(crate) fn initial_parameters(ctx: &TrainContext, agent: &str) -> Result<Vec<f32>, AgentError> {
+    let spec = ctx.make_env()?.spec().clone();
+    let policy = ctx.make_policy(&spec)?;
+    policy.parameters().map(<[f32]>::to_vec).ok_or_else(|| AgentError::invalid(format!("agent `{agent}` trains policies with parameters; `{}` has none", ctx.run.policy)))
+}
+
+/// Refuses hidden-layer widths a network cannot have, naming the agent and the key (a critic of
+/// width 0 would otherwise train silently on a constant).
+pub(crate) fn check_widths(agent: &str, key: &str, widths: &[usize]) -> Result<(), AgentError> {
+    match widths.iter().find(|w| **w == 0 || **w > 4096) {
+        Some(w) => Err(AgentError::invalid(format!("agent `{agent}`: `{key}` = {widths:?} has a layer of width {w}: expected widths in 1..=4096"))),
+        None => Ok(()),
+    }
 }
 
 /// A run ready to train.
@@ -153,9 +155,7 @@ pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
-    let file = RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table() };
-    let text = toml::to_string(&file).map_err(|e| AgentError::invalid(format!("config.toml: {e}")))?;
-    write_atomic(&dir.join("config.toml"), text.as_bytes())?;
+    write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table() })?;
     Ok(Prepared { ctx, agent: agent_cfg, resume: false })
 }
 
@@ -170,27 +170,12 @@ pub fn resume(dir: &Path, steps: Option<u64>, stop: Arc<AtomicBool>) -> Result<P
         run.steps = s;
     }
     let agent = AgentConfig::parse(&run.agent, Some(&file.agent))?;
-    crate::checkpoint::check_learner(&dir.join("checkpoint.safetensors"), &run.agent)?;
+    crate::run::checkpoint::check_learner(&dir.join("checkpoint.safetensors"), &run.agent)?;
     let ctx = TrainContext { run, env_config: non_empty(&file.env), policy_config: non_empty(&file.policy), dir: dir.to_path_buf(), stop };
     if steps.is_some() {
-        let updated = RunFile { run: ctx.run.clone(), ..file };
-        let text = toml::to_string(&updated).map_err(|e| AgentError::invalid(format!("config.toml: {e}")))?;
-        write_atomic(&dir.join("config.toml"), text.as_bytes())?;
+        write_run_file(dir, &RunFile { run: ctx.run.clone(), ..file })?;
     }
     Ok(Prepared { ctx, agent, resume: true })
-}
-
-/// Reads `dir/config.toml`.
-pub fn read_run_file(dir: &Path) -> Result<RunFile, AgentError> {
-    let path = dir.join("config.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => AgentError::invalid(format!(
-            "{}: not a run directory of `nerve train` (it has no config.toml); pass a directory that `nerve train --out` wrote",
-            dir.display()
-        )),
-        _ => AgentError::io(&path, e),
-    })?;
-    toml::from_str(&text).map_err(|e| AgentError::invalid(format!("{}: {}", path.display(), e.message())))
 }
 
 /// Refuses pairings that cannot work or would waste the budget.
@@ -226,8 +211,8 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
     Ok(())
 }
 
-/// Trains, then writes `summary.json` and the learning curve.
-pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
+/// Trains a prepared run with its learner, then writes `summary.json` and the learning curve.
+pub fn train(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     let summary = match &prepared.agent {
         AgentConfig::Es(cfg) => es::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
         AgentConfig::Cmaes(cfg) => cmaes::train(&prepared.ctx, cfg, prepared.resume, on_progress)?,
@@ -241,30 +226,8 @@ pub fn run(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Su
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     // mimic-pid draws its own figures (the mimic error and a flight); the others a learning curve.
     if !matches!(prepared.agent, AgentConfig::MimicPid(_)) {
-        plot_run(dir, &summary)?;
+        crate::run::plot::run_curves(dir, &summary)?;
     }
     Ok(summary)
 }
 
-/// Draws `learning_curve.png`/`.svg` from `metrics.csv`.
-pub fn plot_run(dir: &Path, summary: &Summary) -> Result<(), AgentError> {
-    let (header, rows) = read_metrics(&dir.join("metrics.csv"))?;
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(x), Some(eval)) = (col("env_steps"), col("eval_return")) else {
-        return Ok(());
-    };
-    let mut series = vec![Series { label: "evaluation return", points: rows.iter().map(|r| (r[x], r[eval])).collect(), color: RGB_BLUE }];
-    if let Some(train) = col("return_mean") {
-        series.push(Series { label: "training return (population mean)", points: rows.iter().map(|r| (r[x], r[train])).collect(), color: RGB_ORANGE });
-    }
-    let title = format!("{} · {} · {} · seed {}", summary.env, summary.policy, summary.agent, summary.seed);
-    learning_curve(&dir.join("learning_curve"), &title, "episode return", &series)
-}
-
-const RGB_BLUE: plotters::style::RGBColor = plotters::style::RGBColor(31, 119, 180);
-const RGB_ORANGE: plotters::style::RGBColor = plotters::style::RGBColor(255, 127, 14);
-
-/// The default run directory: `results/runs/{env}-{policy}-{agent}-seed{seed}`.
-pub fn default_dir(run: &RunSpec) -> PathBuf {
-    PathBuf::from("results").join("runs").join(format!("{}-{}-{}-seed{}", run.env, run.policy, run.agent, run.seed))
-}

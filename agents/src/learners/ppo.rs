@@ -5,8 +5,8 @@
 //! gradient clipping and a linearly annealed learning rate.
 //!
 //! Actors: `mlp` (the mean is `low + (high − low)·(tanh(MLP(obs)) + 1)/2`, the architecture of
-//! [`crate::mlp::MlpPolicy`], which then runs the trained policy) and `ncap` (the mean is the
-//! NCAP circuit's torque command, [`crate::ncap_module::NcapModule`], on the raw hinge angles
+//! [`controllers::MlpPolicy`], which then runs the trained policy) and `ncap` (the mean is the
+//! NCAP circuit's torque command, [`crate::nets::NcapModule`], on the raw hinge angles
 //! and each env's own oscillator phase). The critic is an MLP on normalised observations.
 //!
 //! A `Discrete(n)` action space (e.g. a converter's switching states) gets CleanRL's `ppo.py`
@@ -20,6 +20,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var};
+use controllers::Activation;
 use controllers::ncap::oscillator;
 use envs::{AutoresetMode, VecEnv};
 use rand::rngs::Xoshiro256PlusPlus;
@@ -27,12 +28,11 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{load_learner, save_learner, save_policy, take_tensor, PolicyHeader};
-use crate::metrics::MetricsWriter;
-use crate::actor::{candle_err, Actor};
-use crate::nn::{clip_grad_norm, flatten, unflatten, Adam, Mlp, RunningMeanStd};
-use crate::run::{mean_std, Progress, Summary, TrainContext};
-use crate::{evaluate, seeds, AgentError};
+use crate::nets::{Actor, Mlp, RunningMeanStd};
+use crate::optim::{clip_grad_norm, TensorAdam};
+use crate::run::checkpoint::TensorList;
+use crate::run::{mean_std, resolve_threads, Progress, Run, Summary, TrainContext};
+use crate::{seeds, AgentError};
 
 /// PPO hyperparameters (CleanRL's defaults, unknown keys are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +126,7 @@ impl PpoConfig {
                 return bad(k, v.to_string(), "a number > 0");
             }
         }
-        Ok(())
+        crate::learners::check_widths("ppo", "critic_hidden", &self.critic_hidden)
     }
 }
 
@@ -152,7 +152,7 @@ pub const COLUMNS: &[&str] = &[
 pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     cfg.validate()?;
     let dev = Device::Cpu;
-    let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
+    let threads = resolve_threads(cfg.threads);
     let mut venv = VecEnv::make(&ctx.run.env, cfg.num_envs, ctx.env_config.as_ref(), AutoresetMode::SameStep)?.with_threads(threads)?;
     let spec = venv.spec().clone();
     let action_box = spec.action_space.as_box().filter(|b| b.is_bounded());
@@ -162,13 +162,11 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let (d, a, n) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs);
     let mut init_rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[10]));
     let policy_table = ctx.policy_config.as_ref();
-    let e = candle_err;
 
     // Actor, log-std and critic.
     let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, &ctx.run.policy, policy_table, &spec, &mut init_rng)?;
-    let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
-    let n_params = actor.n_params();
-    let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params };
+    let mut adam = TensorAdam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon)?;
+    let mut run = Run::new(ctx, "ppo", COLUMNS, actor.n_params(), Some(threads), resume)?;
 
     let mut obs_rms = RunningMeanStd::new(d);
     let mut ret_rms = RunningMeanStd::new(1);
@@ -177,7 +175,6 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
     let period = actor.oscillator_period();
     let batch = n * cfg.num_steps;
     let iterations = ctx.run.steps.div_ceil(batch as u64).max(1);
-    let eval_pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|err| AgentError::invalid(format!("thread pool: {err}")))?;
 
     // Normalise observations as Gymnasium's NormalizeObservation: update, then scale and clip.
     let normalize = |rms: &RunningMeanStd, raw: &[f32]| -> Vec<f32> {
@@ -201,41 +198,24 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         });
         actor.to_policy(&spec, normalizer)
     };
-    let evaluate_now = |actor: &Actor, obs_rms: &RunningMeanStd| -> Result<(f64, f64), AgentError> {
-        let (_, flat, buffers) = eval_policy(actor, obs_rms)?;
-        evaluate::parallel(&eval_pool, ctx, &flat, &buffers, cfg.eval_episodes)
-    };
 
     // A new run resets the envs; a resumed one restores everything the checkpoint holds.
-    let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
-    let metrics_path = ctx.dir.join("metrics.csv");
-    let (mut env_steps, mut best_eval, mut last_eval, mut iteration, mut wall_before) = (0u64, f64::NEG_INFINITY, None, 0u64, 0.0);
-    let mut metrics = if resume {
-        let (mut tensors, saved): (_, PpoState) = load_learner(&checkpoint_path, "ppo")?;
-        let mut take = |vars: &[Var], name: &str| -> Result<(), AgentError> {
-            let len = vars.iter().map(|v| v.elem_count()).sum();
-            unflatten(vars, &take_tensor(&mut tensors, name, len, &checkpoint_path)?).map_err(e)
-        };
-        take(&actor.vars(), "actor")?;
-        take(std::slice::from_ref(&log_std), "log_std")?;
-        take(&critic.vars(), "critic")?;
-        let total = all_vars.iter().map(|v| v.elem_count()).sum();
-        let (m, v) = (take_tensor(&mut tensors, "adam.m", total, &checkpoint_path)?, take_tensor(&mut tensors, "adam.v", total, &checkpoint_path)?);
-        adam.set_moments(&m, &v).map_err(e)?;
+    let mut iteration = 0u64;
+    if let Some((mut t, saved)) = run.resume::<PpoState>()? {
+        t.take_vars("actor", &actor.vars())?;
+        t.take_vars("log_std", std::slice::from_ref(&log_std))?;
+        t.take_vars("critic", &critic.vars())?;
+        t.take_adam("adam", &mut adam, saved.adam_t)?;
         if saved.discounted.len() != n || saved.episode_step.len() != n || saved.obs_rms.mean.len() != d {
-            return Err(AgentError::invalid(format!("{}: the learner state is for another number of envs or observation size", checkpoint_path.display())));
+            return Err(AgentError::invalid(format!("{}: the learner state is for another number of envs or observation size", t.path().display())));
         }
         venv.restore(&saved.venv)?;
-        adam.t = saved.adam_t;
-        (obs_rms, ret_rms, discounted, episode_step) = (saved.obs_rms, saved.ret_rms, saved.discounted, saved.episode_step);
-        (env_steps, best_eval, last_eval, iteration, wall_before) = (saved.env_steps, saved.best_eval, saved.last_eval, saved.iteration, saved.wall_time_s);
-        MetricsWriter::resume(&metrics_path, COLUMNS, iteration as usize)?
+        (obs_rms, ret_rms, discounted, episode_step, iteration) = (saved.obs_rms, saved.ret_rms, saved.discounted, saved.episode_step, saved.iteration);
     } else {
         venv.reset(Some(seeds::mix(ctx.run.seed, &[11])))?;
-        MetricsWriter::create(&metrics_path, COLUMNS)?
-    };
-    let started = Instant::now();
-    while iteration < iterations && !ctx.stop_requested() {
+    }
+    run.begin(iteration as usize)?;
+    while iteration < iterations && !run.stop_requested() {
         iteration += 1;
         if cfg.anneal_lr {
             adam.learning_rate = cfg.learning_rate * (1.0 - (iteration - 1) as f64 / iterations as f64);
@@ -246,7 +226,7 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         let (mut b_act, mut b_logp, mut b_val) = (Vec::with_capacity(batch * a), Vec::with_capacity(batch), Vec::with_capacity(batch));
         let (mut b_rew, mut b_done) = (Vec::with_capacity(batch), Vec::with_capacity(batch));
         let mut finished = Vec::new();
-        let std: Vec<f32> = log_std.exp().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+        let std: Vec<f32> = log_std.exp()?.to_vec1::<f32>()?;
         let log_std_sum: f64 = std.iter().map(|s| (*s as f64).ln()).sum();
         for _ in 0..cfg.num_steps {
             let raw = venv.observations().to_vec();
@@ -254,11 +234,11 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
                 obs_rms.update(&raw);
             }
             let obs = normalize(&obs_rms, &raw);
-            let obs_t = Tensor::from_slice(&obs, (n, d), &dev).map_err(e)?;
-            let raw_t = Tensor::from_slice(&raw, (n, d), &dev).map_err(e)?;
-            let (od, ov) = osc_tensors(&episode_step).map_err(e)?;
-            let mean = actor.forward(&obs_t, &raw_t, &od, &ov).map_err(e)?.to_vec2::<f32>().map_err(e)?;
-            let values = critic.forward(&obs_t).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+            let obs_t = Tensor::from_slice(&obs, (n, d), &dev)?;
+            let raw_t = Tensor::from_slice(&raw, (n, d), &dev)?;
+            let (od, ov) = osc_tensors(&episode_step)?;
+            let mean = actor.forward(&obs_t, &raw_t, &od, &ov)?.to_vec2::<f32>()?;
+            let values = critic.forward(&obs_t)?.flatten_all()?.to_vec1::<f32>()?;
             let mut actions = vec![0.0_f32; n * a];
             for i in 0..n {
                 if actor.is_categorical() {
@@ -319,8 +299,8 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             let truncated: Vec<usize> = (0..n).filter(|&i| venv.truncated()[i] && !venv.terminated()[i]).collect();
             if !truncated.is_empty() {
                 let finals: Vec<f32> = truncated.iter().flat_map(|&i| normalize(&obs_rms, &venv.final_observations()[i * d..(i + 1) * d])).collect();
-                let finals = Tensor::from_vec(finals, (truncated.len(), d), &dev).map_err(e)?;
-                let v = critic.forward(&finals).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+                let finals = Tensor::from_vec(finals, (truncated.len(), d), &dev)?;
+                let v = critic.forward(&finals)?.flatten_all()?.to_vec1::<f32>()?;
                 for (k, &i) in truncated.iter().enumerate() {
                     rewards[i] += cfg.gamma * v[k] as f64;
                 }
@@ -336,12 +316,15 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
                 episode_step[i] = if dones[i] { 0 } else { episode_step[i] + 1 };
             }
         }
-        env_steps += batch as u64;
+        run.progress.env_steps += batch as u64;
+        for ep in &finished {
+            run.log_episode(ep.episode_return, ep.length as u64)?;
+        }
 
         // ---- GAE ----
         let raw = venv.observations().to_vec();
-        let next_obs = Tensor::from_vec(normalize(&obs_rms, &raw), (n, d), &dev).map_err(e)?;
-        let next_value = critic.forward(&next_obs).map_err(e)?.flatten_all().map_err(e)?.to_vec1::<f32>().map_err(e)?;
+        let next_obs = Tensor::from_vec(normalize(&obs_rms, &raw), (n, d), &dev)?;
+        let next_value = critic.forward(&next_obs)?.flatten_all()?.to_vec1::<f32>()?;
         let mut advantages = vec![0.0_f32; batch];
         let mut last_gae = vec![0.0_f32; n];
         for t in (0..cfg.num_steps).rev() {
@@ -357,20 +340,20 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         let returns: Vec<f32> = advantages.iter().zip(&b_val).map(|(adv, v)| adv + v).collect();
 
         // ---- Update ----
-        let (t_od, t_ov) = osc_tensors(&b_steps).map_err(e)?;
+        let (t_od, t_ov) = osc_tensors(&b_steps)?;
         let rollout = Batch {
-            obs: Tensor::from_vec(b_obs, (batch, d), &dev).map_err(e)?,
-            raw: Tensor::from_vec(b_raw, (batch, d), &dev).map_err(e)?,
+            obs: Tensor::from_vec(b_obs, (batch, d), &dev)?,
+            raw: Tensor::from_vec(b_raw, (batch, d), &dev)?,
             osc_d: t_od,
             osc_v: t_ov,
-            actions: Tensor::from_vec(b_act, (batch, a), &dev).map_err(e)?,
-            log_probs: Tensor::from_vec(b_logp, batch, &dev).map_err(e)?,
-            advantages: Tensor::from_vec(advantages, batch, &dev).map_err(e)?,
-            returns: Tensor::from_vec(returns.clone(), batch, &dev).map_err(e)?,
-            values: Tensor::from_vec(b_val.clone(), batch, &dev).map_err(e)?,
+            actions: Tensor::from_vec(b_act, (batch, a), &dev)?,
+            log_probs: Tensor::from_vec(b_logp, batch, &dev)?,
+            advantages: Tensor::from_vec(advantages, batch, &dev)?,
+            returns: Tensor::from_vec(returns.clone(), batch, &dev)?,
+            values: Tensor::from_vec(b_val.clone(), batch, &dev)?,
         };
         let net = Networks { actor: &actor, log_std: &log_std, critic: &critic, all_vars: &all_vars };
-        let stats = update(cfg, &net, &mut adam, &rollout, ctx.run.seed, iteration).map_err(e)?;
+        let stats = update(cfg, &net, &mut adam, &rollout, ctx.run.seed, iteration)?;
         let var_y = variance(&returns);
         let residual: Vec<f32> = returns.iter().zip(&b_val).map(|(r, v)| r - v).collect();
         let explained = if var_y == 0.0 { f64::NAN } else { 1.0 - variance(&residual) / var_y };
@@ -378,21 +361,14 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
         // ---- Evaluate, log, save ----
         // Evaluation rows fall on fixed iterations, so an interrupted and resumed run writes the
         // same rows as an uninterrupted one.
-        let eval = if iteration % cfg.eval_interval == 0 || iteration >= iterations {
-            let r = evaluate_now(&actor, &obs_rms)?;
-            best_eval = best_eval.max(r.0);
-            last_eval = Some(r);
-            Some(r)
-        } else {
-            None
-        };
+        let (_, flat, buffers) = eval_policy(&actor, &obs_rms)?;
+        let eval = if iteration % cfg.eval_interval == 0 || iteration >= iterations { Some(run.evaluate(&flat, &buffers, cfg.eval_episodes)?) } else { None };
         let episode_returns: Vec<f64> = finished.iter().map(|ep| ep.episode_return).collect();
         let recent = if episode_returns.is_empty() { f64::NAN } else { mean_std(&episode_returns).0 };
-        let wall = wall_before + started.elapsed().as_secs_f64();
-        metrics.write(&[
+        let row = [
             iteration as f64,
-            env_steps as f64,
-            wall,
+            run.progress.env_steps as f64,
+            run.wall_time(),
             recent,
             episode_returns.len() as f64,
             eval.map_or(f64::NAN, |v| v.0),
@@ -404,17 +380,12 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             stats.clip_fraction,
             explained,
             adam.learning_rate,
-        ])?;
-        let (_, flat, buffers) = eval_policy(&actor, &obs_rms)?;
-        save_policy(&ctx.dir.join("policy.safetensors"), &header, &flat, &buffers)?;
+        ];
+        run.write_row(&row)?;
+        run.save_policy(&flat, &buffers)?;
         // The resumable state, every iteration (a few hundred kB: the envs' Rapier worlds).
-        let (m, v) = adam.moments().map_err(e)?;
         let state = PpoState {
             iteration,
-            env_steps,
-            wall_time_s: wall,
-            best_eval,
-            last_eval,
             adam_t: adam.t,
             obs_rms: obs_rms.clone(),
             ret_rms: ret_rms.clone(),
@@ -422,44 +393,22 @@ pub fn train(ctx: &TrainContext, cfg: &PpoConfig, resume: bool, mut on_progress:
             episode_step: episode_step.clone(),
             venv: venv.snapshot()?,
         };
-        let (actor_flat, log_std_flat, critic_flat) = (flatten(&actor.vars()).map_err(e)?, log_std.to_vec1::<f32>().map_err(e)?, critic.flat().map_err(e)?);
-        save_learner(&checkpoint_path, "ppo", &[("actor", &actor_flat), ("log_std", &log_std_flat), ("critic", &critic_flat), ("adam.m", &m), ("adam.v", &v)], &state)?;
-        on_progress(&Progress { iteration, env_steps, recent_return: recent, eval_return: eval.map(|v| v.0) });
+        let mut tensors = TensorList::default();
+        tensors.vars("actor", &actor.vars())?.vars("log_std", std::slice::from_ref(&log_std))?.vars("critic", &critic.vars())?.adam("adam", &adam)?;
+        run.save_checkpoint(&tensors, &state)?;
+        on_progress(&Progress { iteration, env_steps: run.progress.env_steps, recent_return: recent, eval_return: eval.map(|v| v.0) });
     }
 
     // A completed run evaluated at its last iteration; a stopped one is evaluated now (for the
     // summary only, so that the metrics stay those of an uninterrupted run).
-    let completed = iteration >= iterations;
-    let (final_eval, final_std) = match last_eval {
-        Some(r) if completed => r,
-        _ => evaluate_now(&actor, &obs_rms)?,
-    };
-    let wall = wall_before + started.elapsed().as_secs_f64();
-    Ok(Summary {
-        env: ctx.run.env.clone(),
-        policy: ctx.run.policy.clone(),
-        agent: "ppo".into(),
-        seed: ctx.run.seed,
-        n_params,
-        iterations: iteration,
-        env_steps,
-        wall_time_s: wall,
-        env_steps_per_s: env_steps as f64 / wall.max(1e-9),
-        final_eval_return: final_eval,
-        final_eval_return_std: final_std,
-        best_eval_return: best_eval.max(final_eval),
-        completed,
-    })
+    let (_, flat, buffers) = eval_policy(&actor, &obs_rms)?;
+    run.finish(iteration, iteration >= iterations, |run| run.score(&flat, &buffers, cfg.eval_episodes))
 }
 
 /// Everything besides the tensors that a resumed run needs to retrace an uninterrupted one.
 #[derive(Serialize, Deserialize)]
 struct PpoState {
     iteration: u64,
-    env_steps: u64,
-    wall_time_s: f64,
-    best_eval: f64,
-    last_eval: Option<(f64, f64)>,
     adam_t: u64,
     obs_rms: RunningMeanStd,
     ret_rms: RunningMeanStd,
@@ -491,16 +440,16 @@ impl PpoNets {
     /// A Gaussian actor for a bounded Box action space, a categorical one for a Discrete space (its
     /// `log_std` then stays unused and untrained, kept so that checkpoints have one layout).
     fn build(cfg: &PpoConfig, policy: &str, policy_table: Option<&toml::Table>, spec: &envs::EnvSpec, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
-        let (e, dev) = (candle_err, Device::Cpu);
+        let dev = Device::Cpu;
         let actor = match &spec.action_space {
             envs::Space::Discrete { n } => Actor::build_categorical("ppo", policy, policy_table, spec, *n, rng)?,
             envs::Space::Box(action_box) => Actor::build("ppo", policy, policy_table, spec, action_box, rng)?,
         };
-        let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, spec.act_dim(), &dev).map_err(e)?).map_err(e)?;
+        let log_std = Var::from_tensor(&Tensor::full(cfg.init_log_std as f32, spec.act_dim(), &dev)?)?;
         let mut critic_sizes = vec![spec.obs_dim()];
         critic_sizes.extend(&cfg.critic_hidden);
         critic_sizes.push(1);
-        let critic = Mlp::new(&critic_sizes, crate::mlp::Activation::Tanh, 1.0, rng, &dev).map_err(e)?;
+        let critic = Mlp::new(&critic_sizes, Activation::Tanh, 1.0, rng, &dev)?;
         let mut all_vars = actor.vars();
         if !actor.is_categorical() {
             all_vars.push(log_std.clone());
@@ -542,7 +491,7 @@ pub(crate) struct UpdateStats {
 
 /// The update phase: `update_epochs` shuffled passes of minibatch steps over `rollout`, the
 /// clipped surrogate, the (clipped) value loss and the entropy bonus, global-norm clipped Adam.
-pub(crate) fn update(cfg: &PpoConfig, net: &Networks, adam: &mut Adam, rollout: &Batch, seed: u64, iteration: u64) -> candle_core::Result<UpdateStats> {
+pub(crate) fn update(cfg: &PpoConfig, net: &Networks, adam: &mut TensorAdam, rollout: &Batch, seed: u64, iteration: u64) -> candle_core::Result<UpdateStats> {
     let dev = Device::Cpu;
     let batch = rollout.obs.dim(0)?;
     let a = rollout.actions.dim(1)?;
@@ -628,7 +577,6 @@ fn log_prob_and_entropy(net: &Networks, obs: &Tensor, raw: &Tensor, od: &Tensor,
 /// repeat after a warm-up: the figure to compare with another library's update on the same batch.
 pub fn time_update_phase(spec: &envs::EnvSpec, cfg: &PpoConfig, repeats: usize) -> Result<Vec<f64>, AgentError> {
     cfg.validate()?;
-    let e = candle_err;
     let dev = Device::Cpu;
     if spec.action_space.as_box().filter(|b| b.is_bounded()).is_none() {
         return Err(AgentError::invalid(format!("{} has no bounded Box action space", spec.id)));
@@ -636,24 +584,24 @@ pub fn time_update_phase(spec: &envs::EnvSpec, cfg: &PpoConfig, repeats: usize) 
     let (d, a, batch) = (spec.obs_dim(), spec.act_dim(), cfg.num_envs * cfg.num_steps);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
     let PpoNets { actor, log_std, critic, all_vars } = PpoNets::build(cfg, "mlp", None, spec, &mut rng)?;
-    let mut adam = Adam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon).map_err(e)?;
+    let mut adam = TensorAdam::new(all_vars.clone(), cfg.learning_rate, cfg.adam_epsilon)?;
     let mut normal = |n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(&mut rng)).collect() };
-    let obs = Tensor::from_vec(normal(batch * d), (batch, d), &dev).map_err(e)?;
-    let actions = Tensor::from_vec(normal(batch * a), (batch, a), &dev).map_err(e)?.clamp(-1.0, 1.0).map_err(e)?;
-    let advantages = Tensor::from_vec(normal(batch), batch, &dev).map_err(e)?;
-    let returns = Tensor::from_vec(normal(batch), batch, &dev).map_err(e)?;
-    let zeros = Tensor::zeros(batch, DType::F32, &dev).map_err(e)?;
+    let obs = Tensor::from_vec(normal(batch * d), (batch, d), &dev)?;
+    let actions = Tensor::from_vec(normal(batch * a), (batch, a), &dev)?.clamp(-1.0, 1.0)?;
+    let advantages = Tensor::from_vec(normal(batch), batch, &dev)?;
+    let returns = Tensor::from_vec(normal(batch), batch, &dev)?;
+    let zeros = Tensor::zeros(batch, DType::F32, &dev)?;
     // Old log-probabilities and values from the initial networks, as a real rollout has them.
-    let mean = actor.forward(&obs, &obs, &zeros, &zeros).map_err(e)?;
-    let z = actions.broadcast_sub(&mean).map_err(e)?.broadcast_div(&log_std.exp().map_err(e)?).map_err(e)?;
-    let log_probs = (z.sqr().map_err(e)? * -0.5).map_err(e)?.sum(1).map_err(e)?.detach();
-    let values = critic.forward(&obs).map_err(e)?.flatten_all().map_err(e)?.detach();
+    let mean = actor.forward(&obs, &obs, &zeros, &zeros)?;
+    let z = actions.broadcast_sub(&mean)?.broadcast_div(&log_std.exp()?)?;
+    let log_probs = (z.sqr()? * -0.5)?.sum(1)?.detach();
+    let values = critic.forward(&obs)?.flatten_all()?.detach();
     let rollout = Batch { obs: obs.clone(), raw: obs, osc_d: zeros.clone(), osc_v: zeros, actions, log_probs, advantages, returns, values };
     let net = Networks { actor: &actor, log_std: &log_std, critic: &critic, all_vars: &all_vars };
     let mut times = Vec::with_capacity(repeats);
     for k in 0..=repeats {
         let start = Instant::now();
-        update(cfg, &net, &mut adam, &rollout, 0, k as u64).map_err(e)?;
+        update(cfg, &net, &mut adam, &rollout, 0, k as u64)?;
         if k > 0 {
             times.push(start.elapsed().as_secs_f64());
         }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::checkpoint::take_tensor;
+use crate::run::checkpoint::take_tensor;
 use crate::AgentError;
 
 /// A ring buffer of transitions.

@@ -9,9 +9,10 @@ use controllers::{Ncap, Policy};
 use envs::{BoxSpace, EnvSpec};
 use rand::rngs::Xoshiro256PlusPlus;
 
-use crate::mlp::{MlpConfig, MlpPolicy};
-use crate::ncap_module::NcapModule;
-use crate::nn::Mlp;
+use controllers::{MlpConfig, MlpPolicy};
+
+use crate::nets::mlp::{fast_tanh, Mlp};
+use crate::nets::ncap::NcapModule;
 use crate::AgentError;
 
 pub enum Actor {
@@ -21,15 +22,11 @@ pub enum Actor {
     Ncap { module: NcapModule, config: NcapConfig, n_joints: usize, range: f32 },
 }
 
-pub(crate) fn candle_err(e: candle_core::Error) -> AgentError {
-    AgentError::invalid(format!("tensor computation: {e}"))
-}
-
 impl Actor {
     /// Builds policy `policy` (`mlp` or an `ncap` variant) for `spec`, options from `config`;
     /// an MLP's weights are orthogonal from `rng` (output gain 0.01), NCAP starts from its prior.
     pub fn build(agent: &str, policy: &str, config: Option<&toml::Table>, spec: &EnvSpec, action_box: &BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
-        let (dev, e) = (Device::Cpu, candle_err);
+        let dev = Device::Cpu;
         match policy {
             "mlp" => {
                 let config = MlpConfig::parse(config)?;
@@ -37,16 +34,16 @@ impl Actor {
                 let mut sizes = vec![d];
                 sizes.extend(&config.hidden);
                 sizes.push(a);
-                let net = Mlp::new(&sizes, config.activation, 0.01, rng, &dev).map_err(e)?;
+                let net = Mlp::new(&sizes, config.activation, 0.01, rng, &dev)?;
                 let half: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
-                let low = Tensor::from_slice(&action_box.low, a, &dev).map_err(e)?;
-                Ok(Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&half, a, &dev).map_err(e)? })
+                let low = Tensor::from_slice(&action_box.low, a, &dev)?;
+                Ok(Actor::Mlp { net, config, low, half_range: Tensor::from_slice(&half, a, &dev)? })
             }
             name if name.starts_with("ncap") => {
                 let config = controllers::ncap_config(name, config)?;
                 let (n_joints, range) = controllers::ncap_dimensions(name, spec)?;
                 let init = Ncap::new(n_joints, range, config.clone())?.parameters().map(|p| p.to_vec()).unwrap_or_default();
-                let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev).map_err(e)?;
+                let module = NcapModule::new(&config, n_joints, range as f64, &init, DType::F32, &dev)?;
                 Ok(Actor::Ncap { module, config, n_joints, range })
             }
             other => Err(AgentError::invalid(format!("agent `{agent}` trains `mlp` or `ncap` policies, not `{other}`"))),
@@ -66,7 +63,7 @@ impl Actor {
         let mut sizes = vec![spec.obs_dim()];
         sizes.extend(&config.hidden);
         sizes.push(n);
-        let net = Mlp::new(&sizes, config.activation, 0.01, rng, &Device::Cpu).map_err(candle_err)?;
+        let net = Mlp::new(&sizes, config.activation, 0.01, rng, &Device::Cpu)?;
         Ok(Actor::Categorical { net, config })
     }
 
@@ -79,7 +76,7 @@ impl Actor {
     /// chose), NCAP the raw hinge angles in `obs_raw` and the oscillator drive `[B]`.
     pub fn forward(&self, obs: &Tensor, obs_raw: &Tensor, osc_d: &Tensor, osc_v: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Actor::Mlp { net, low, half_range, .. } => (crate::nn::fast_tanh(&net.forward(obs)?)? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
+            Actor::Mlp { net, low, half_range, .. } => (fast_tanh(&net.forward(obs)?)? + 1.0)?.broadcast_mul(half_range)?.broadcast_add(low),
             Actor::Categorical { net, .. } => net.forward(obs),
             Actor::Ncap { module, n_joints, .. } => module.forward(&obs_raw.narrow(1, 0, *n_joints)?, osc_d, osc_v),
         }
@@ -120,7 +117,7 @@ impl Actor {
         match self {
             Actor::Mlp { net, config, .. } | Actor::Categorical { net, config } => {
                 let mut p = MlpPolicy::new(spec, config)?;
-                let flat = net.flat().map_err(candle_err)?;
+                let flat = net.flat()?;
                 p.set_parameters(&flat)?;
                 if let Some((mean, std, clip)) = obs_normalizer {
                     p.set_buffer("obs_mean", &mean)?;
@@ -132,7 +129,7 @@ impl Actor {
             }
             Actor::Ncap { module, config, n_joints, range } => {
                 let mut p = Ncap::new(*n_joints, *range, config.clone())?;
-                let flat = module.flat_parameters().map_err(candle_err)?;
+                let flat = module.flat_parameters()?;
                 p.set_parameters(&flat)?;
                 Ok((Box::new(p), flat, Vec::new()))
             }

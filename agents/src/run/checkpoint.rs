@@ -13,10 +13,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::optim::adam::TensorAdam;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::fsutil::write_atomic;
+use controllers::TrainedParameters;
+
+use crate::run::write_atomic;
 use crate::AgentError;
 
 pub const POLICY_FORMAT: &str = "nerve-policy-v1";
@@ -120,26 +124,9 @@ pub fn save_policy(path: &Path, header: &PolicyHeader, params: &[f32], buffers: 
     save_tensors(path, &tensors, meta)
 }
 
-/// A loaded policy: parameters and buffers (by name, without the `buffer.` prefix).
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadedPolicy {
-    pub params: Vec<f32>,
-    pub buffers: Vec<(String, Vec<f32>)>,
-}
-
-impl LoadedPolicy {
-    /// Puts the parameters and buffers into `policy` (built with the same architecture).
-    pub fn apply(&self, policy: &mut dyn controllers::Policy) -> Result<(), AgentError> {
-        policy.set_parameters(&self.params)?;
-        for (name, values) in &self.buffers {
-            policy.set_buffer(name, values)?;
-        }
-        Ok(())
-    }
-}
-
-/// Loads a policy, refusing a file made for another env or architecture.
-pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<LoadedPolicy, AgentError> {
+/// Loads a policy's parameters and buffers (by name, without the `buffer.` prefix), refusing a
+/// file made for another env or architecture.
+pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<TrainedParameters, AgentError> {
     let (mut tensors, meta) = load_tensors(path)?;
     let field = |k: &str| meta.get(k).cloned().unwrap_or_default();
     if field("format") != POLICY_FORMAT {
@@ -177,7 +164,7 @@ pub fn load_policy(path: &Path, expected: &PolicyHeader) -> Result<LoadedPolicy,
     let mut buffers: Vec<(String, Vec<f32>)> =
         tensors.into_iter().filter_map(|(k, v)| k.strip_prefix("buffer.").map(|n| (n.to_string(), v))).collect();
     buffers.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(LoadedPolicy { params, buffers })
+    Ok(TrainedParameters { params, buffers })
 }
 
 /// Writes a learner's resumable state: named f32 tensors plus `state`, any serde struct
@@ -225,26 +212,92 @@ fn read_learner(path: &Path, agent: &str) -> Result<Contents, AgentError> {
     Ok(c)
 }
 
+/// The named f32 tensors a learner checkpoints (borrowed where they are large, such as a replay
+/// buffer): what [`Tensors`] takes back out on resume.
+#[derive(Default)]
+pub struct TensorList<'a> {
+    entries: Vec<(String, std::borrow::Cow<'a, [f32]>)>,
+}
+
+impl<'a> TensorList<'a> {
+    /// Tensor `name`, borrowed.
+    pub fn add(&mut self, name: &str, values: &'a [f32]) -> &mut Self {
+        self.entries.push((name.to_string(), std::borrow::Cow::Borrowed(values)));
+        self
+    }
+
+    /// The variables `vars` as one flat tensor `name` (the layout [`Tensors::take_vars`] reads).
+    pub fn vars(&mut self, name: &str, vars: &[candle_core::Var]) -> Result<&mut Self, AgentError> {
+        self.entries.push((name.to_string(), std::borrow::Cow::Owned(crate::nets::mlp::flatten(vars)?)));
+        Ok(self)
+    }
+
+    /// An Adam's moments as tensors `{prefix}.m` and `{prefix}.v` (read by [`Tensors::take_adam`]).
+    pub fn adam(&mut self, prefix: &str, adam: &TensorAdam) -> Result<&mut Self, AgentError> {
+        let (m, v) = adam.moments()?;
+        self.entries.push((format!("{prefix}.m"), std::borrow::Cow::Owned(m)));
+        self.entries.push((format!("{prefix}.v"), std::borrow::Cow::Owned(v)));
+        Ok(self)
+    }
+
+    /// Borrowed tensors, e.g. a replay buffer's.
+    pub fn extend(&mut self, tensors: impl IntoIterator<Item = (&'static str, &'a [f32])>) -> &mut Self {
+        self.entries.extend(tensors.into_iter().map(|(n, v)| (n.to_string(), std::borrow::Cow::Borrowed(v))));
+        self
+    }
+
+    pub fn as_refs(&self) -> Vec<(&str, &[f32])> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_ref())).collect()
+    }
+}
+
+/// A loaded checkpoint's f32 tensors, taken out by name with their expected sizes.
+pub struct Tensors {
+    tensors: HashMap<String, Vec<f32>>,
+    path: std::path::PathBuf,
+}
+
+impl Tensors {
+    pub fn new(tensors: HashMap<String, Vec<f32>>, path: std::path::PathBuf) -> Self {
+        Self { tensors, path }
+    }
+
+    /// Removes tensor `name`, which must hold `len` values.
+    pub fn take(&mut self, name: &str, len: usize) -> Result<Vec<f32>, AgentError> {
+        take_tensor(&mut self.tensors, name, len, &self.path)
+    }
+
+    /// Overwrites `vars` from tensor `name` (the layout of [`crate::nets::mlp::flatten`]).
+    pub fn take_vars(&mut self, name: &str, vars: &[candle_core::Var]) -> Result<(), AgentError> {
+        let len = vars.iter().map(|v| v.elem_count()).sum();
+        Ok(crate::nets::mlp::unflatten(vars, &self.take(name, len)?)?)
+    }
+
+    /// Restores a [`TensorAdam`]'s moments from tensors `{prefix}.m` and `{prefix}.v`, and its step count `t`.
+    pub fn take_adam(&mut self, prefix: &str, adam: &mut TensorAdam, t: u64) -> Result<(), AgentError> {
+        let len = adam.n_values();
+        let m = self.take(&format!("{prefix}.m"), len)?;
+        let v = self.take(&format!("{prefix}.v"), len)?;
+        adam.set_moments(&m, &v)?;
+        adam.t = t;
+        Ok(())
+    }
+
+    /// The checkpoint file, for error messages.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The remaining tensors (e.g. for a replay buffer's restore).
+    pub fn map(&mut self) -> &mut HashMap<String, Vec<f32>> {
+        &mut self.tensors
+    }
+}
+
 /// Removes tensor `name` of length `len` from a loaded checkpoint.
 pub fn take_tensor(tensors: &mut HashMap<String, Vec<f32>>, name: &str, len: usize, path: &Path) -> Result<Vec<f32>, AgentError> {
     tensors
         .remove(name)
         .filter(|t| t.len() == len)
         .ok_or_else(|| AgentError::invalid(format!("{}: tensor `{name}` missing or not {len} long", path.display())))
-}
-
-/// Overwrites `vars` from tensor `name` of a loaded checkpoint (the layout of [`crate::nn::flatten`]).
-pub fn take_vars(tensors: &mut HashMap<String, Vec<f32>>, name: &str, vars: &[candle_core::Var], path: &Path) -> Result<(), AgentError> {
-    let len = vars.iter().map(|v| v.elem_count()).sum();
-    crate::nn::unflatten(vars, &take_tensor(tensors, name, len, path)?).map_err(crate::actor::candle_err)
-}
-
-/// Restores an [`crate::nn::Adam`]'s moments from tensors `{prefix}.m` and `{prefix}.v`, and its step count `t`.
-pub fn take_adam(tensors: &mut HashMap<String, Vec<f32>>, prefix: &str, adam: &mut crate::nn::Adam, t: u64, path: &Path) -> Result<(), AgentError> {
-    let len = adam.n_values();
-    let m = take_tensor(tensors, &format!("{prefix}.m"), len, path)?;
-    let v = take_tensor(tensors, &format!("{prefix}.v"), len, path)?;
-    adam.set_moments(&m, &v).map_err(crate::actor::candle_err)?;
-    adam.t = t;
-    Ok(())
 }

@@ -35,12 +35,12 @@ use rand::SeedableRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{save_policy, PolicyHeader};
-use crate::evaluate;
-use crate::metrics::MetricsWriter;
-use crate::plot::{flight_with_raster, learning_curve, FlightTrace, Series};
-use crate::run::{Progress, Summary, TrainContext};
-use crate::sep_cmaes::SepCmaes;
+use crate::optim::SepCmaes;
+use crate::run::checkpoint::{save_policy, PolicyHeader};
+use crate::run::evaluate;
+use crate::run::metrics::MetricsWriter;
+use crate::run::plot::{flight_with_raster, learning_curve, FlightTrace, Series};
+use crate::run::{resolve_threads, Progress, Summary, TrainContext};
 use crate::{seeds, AgentError};
 
 /// Hyperparameters of `--agent mimic-pid`.
@@ -343,8 +343,7 @@ pub fn train(ctx: &TrainContext, cfg: &MimicPidConfig, resume: bool, mut on_prog
     let held_out = record(rec_env.as_mut(), &mut teacher, ctx.run.seed, cfg.flights, cfg.held_out_flights)?;
     let steps_per_pass: u64 = train_recs.iter().map(|r| r.error.len() as u64).sum();
 
-    let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| AgentError::invalid(format!("thread pool: {e}")))?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(resolve_threads(cfg.threads)).build().map_err(|e| AgentError::invalid(format!("thread pool: {e}")))?;
     let mut metrics = MetricsWriter::create(&ctx.dir.join("metrics.csv"), COLUMNS)?;
     let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params: params.len() };
     let mut env_steps = 0u64;

@@ -13,18 +13,15 @@
 //! Every random draw comes from the run seed and the generation number, so results do not
 //! depend on thread scheduling, and a resumed run retraces the uninterrupted one exactly.
 
-use std::time::Instant;
-
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::adam::{Adam, AdamConfig};
-use crate::checkpoint::{load_learner, save_learner, save_policy, take_tensor, PolicyHeader};
-use crate::metrics::MetricsWriter;
-use crate::run::{mean_std, Progress, Summary, TrainContext};
-use crate::{evaluate, seeds, AgentError};
+use crate::optim::{Adam, AdamConfig};
+use crate::run::checkpoint::TensorList;
+use crate::run::{evaluate, mean_std, Progress, Run, Summary, TrainContext};
+use crate::{seeds, AgentError};
 
 /// OpenAI-ES hyperparameters (unknown keys in a config file are errors).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,74 +105,45 @@ pub const COLUMNS: &[&str] = &[
     "param_norm",
 ];
 
-/// The learner's counters, saved in the checkpoint.
+/// The learner's own state in the checkpoint (the run's bookkeeping is [`crate::run::Run`]'s).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct EsState {
     generation: u64,
-    env_steps: u64,
-    wall_time_s: f64,
-    best_eval: f64,
-    last_eval: Option<(f64, f64)>,
 }
 
 /// Trains `ctx`'s policy with OpenAI-ES; `resume` continues from `ctx.dir`'s checkpoint.
 pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     cfg.validate()?;
-    let spec = ctx.make_env()?.spec().clone();
-    let policy = ctx.make_policy(&spec)?;
-    let Some(initial) = policy.parameters() else {
-        return Err(AgentError::invalid(format!(
-            "agent `es` trains policies with parameters (ncap, mlp, travelling-wave); `{}` has none",
-            ctx.run.policy
-        )));
-    };
-    let mut theta = initial.to_vec();
+    let mut theta = crate::learners::initial_parameters(ctx, "es")?;
     let n = theta.len();
-    let header = PolicyHeader { env: ctx.run.env.clone(), policy: ctx.run.policy.clone(), n_params: n };
     let adam_cfg = AdamConfig { learning_rate: cfg.learning_rate, beta1: cfg.adam_beta1, beta2: cfg.adam_beta2, epsilon: cfg.adam_epsilon };
     let mut adam = Adam::new(adam_cfg, n);
-    let mut state = EsState { best_eval: f64::NEG_INFINITY, ..EsState::default() };
-
-    let checkpoint_path = ctx.dir.join("checkpoint.safetensors");
-    let metrics_path = ctx.dir.join("metrics.csv");
-    let mut metrics = if resume {
-        let (mut tensors, saved) = load_learner(&checkpoint_path, "es")?;
-        theta = take_tensor(&mut tensors, "params", n, &checkpoint_path)?;
-        adam.m = take_tensor(&mut tensors, "adam.m", n, &checkpoint_path)?;
-        adam.v = take_tensor(&mut tensors, "adam.v", n, &checkpoint_path)?;
+    let mut state = EsState::default();
+    let mut run = Run::new(ctx, "es", COLUMNS, n, Some(cfg.threads), resume)?;
+    if let Some((mut t, saved)) = run.resume::<EsState>()? {
+        theta = t.take("params", n)?;
+        adam.m = t.take("adam.m", n)?;
+        adam.v = t.take("adam.v", n)?;
         state = saved;
         adam.t = state.generation;
-        MetricsWriter::resume(&metrics_path, COLUMNS, state.generation as usize)?
-    } else {
-        MetricsWriter::create(&metrics_path, COLUMNS)?
+    }
+    run.begin(state.generation as usize)?;
+    let (pairs, sigma) = (cfg.population_pairs, cfg.sigma as f32);
+    let save = |run: &mut Run, theta: &[f32], adam: &Adam, state: &EsState| -> Result<(), AgentError> {
+        run.save_policy(theta, &[])?;
+        run.save_checkpoint(TensorList::default().add("params", theta).add("adam.m", &adam.m).add("adam.v", &adam.v), state)
     };
 
-    let threads = if cfg.threads == 0 { std::thread::available_parallelism().map(|c| c.get()).unwrap_or(1) } else { cfg.threads };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| AgentError::invalid(format!("thread pool: {e}")))?;
-    let pairs = cfg.population_pairs;
-    let sigma = cfg.sigma as f32;
-    let started = Instant::now();
-    let wall_before = state.wall_time_s;
-
-    let save_checkpoint = |theta: &[f32], adam: &Adam, state: &EsState| -> Result<(), AgentError> {
-        save_learner(&checkpoint_path, "es", &[("params", theta), ("adam.m", &adam.m), ("adam.v", &adam.v)], state)?;
-        save_policy(&ctx.dir.join("policy.safetensors"), &header, theta, &[])
-    };
-
-    while state.env_steps < ctx.run.steps && !ctx.stop_requested() {
+    while !run.budget_spent() && !run.stop_requested() {
         let generation = state.generation;
         // 1. Noise for this generation, from the run seed and the generation alone.
         let noise: Vec<Vec<f32>> = (0..pairs)
             .map(|k| {
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[1, generation, k as u64]));
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(run.seed(), &[1, generation, k as u64]));
                 (0..n).map(|_| StandardNormal.sample(&mut rng)).collect()
             })
             .collect();
-        let episode_seeds: Vec<u64> =
-            (0..cfg.episodes_per_member).map(|e| seeds::mix(ctx.run.seed, &[2, generation, e as u64])).collect();
+        let episode_seeds: Vec<u64> = (0..cfg.episodes_per_member).map(|e| seeds::mix(run.seed(), &[2, generation, e as u64])).collect();
 
         // 2. Score the 2P perturbed policies in parallel; member 2k is θ + σε_k, member 2k+1 is θ − σε_k.
         let candidates: Vec<Vec<f32>> = (0..2 * pairs)
@@ -184,9 +152,14 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
                 theta.iter().zip(&noise[member / 2]).map(|(t, e)| t + sign * e).collect()
             })
             .collect();
-        let scores = evaluate::population(&pool, ctx, &candidates, &episode_seeds)?;
+        let scores = evaluate::population(run.pool(), ctx, &candidates, &episode_seeds)?;
         let returns: Vec<f64> = scores.iter().map(|s| s.0).collect();
-        state.env_steps += scores.iter().map(|s| s.1).sum::<u64>();
+        // Members are logged in order, each at the env step its episode ends in the generation's
+        // count (as if the population had run one after another).
+        for s in &scores {
+            run.progress.env_steps += s.1;
+            run.log_episode(s.0, s.1)?;
+        }
 
         // 3–4. Centred ranks, gradient estimate, Adam step (descent on −g + l2·θ).
         let shaped = centered_ranks(&returns);
@@ -202,25 +175,16 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
         adam.step(&mut theta, &descent);
         state.generation += 1;
 
-        // 5. Evaluate the unperturbed policy on held-out seeds.
-        // Not on a stop: evaluation rows fall where an uninterrupted run has them.
-        let done = state.env_steps >= ctx.run.steps;
-        let eval = if state.generation % cfg.eval_interval == 0 || done {
-            let r = evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?;
-            state.best_eval = state.best_eval.max(r.0);
-            state.last_eval = Some(r);
-            Some(r)
-        } else {
-            None
-        };
-        state.wall_time_s = wall_before + started.elapsed().as_secs_f64();
+        // 5. Evaluate the unperturbed policy on held-out seeds; not on a stop, so that evaluation
+        // rows fall where an uninterrupted run has them.
+        let eval = if state.generation % cfg.eval_interval == 0 || run.budget_spent() { Some(run.evaluate(&theta, &[], cfg.eval_episodes)?) } else { None };
         let (ret_mean, ret_std) = mean_std(&returns);
         let ret_max = returns.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let param_norm = theta.iter().map(|t| (t * t) as f64).sum::<f64>().sqrt();
-        metrics.write(&[
+        let row = [
             state.generation as f64,
-            state.env_steps as f64,
-            state.wall_time_s,
+            run.progress.env_steps as f64,
+            run.wall_time(),
             ret_mean,
             ret_std,
             ret_max,
@@ -228,37 +192,15 @@ pub fn train(ctx: &TrainContext, cfg: &EsConfig, resume: bool, mut on_progress: 
             eval.map_or(f64::NAN, |e| e.1),
             grad_norm,
             param_norm,
-        ])?;
-        save_checkpoint(&theta, &adam, &state)?;
-        on_progress(&Progress {
-            iteration: state.generation,
-            env_steps: state.env_steps,
-            recent_return: ret_mean,
-            eval_return: eval.map(|e| e.0),
-        });
+        ];
+        run.write_row(&row)?;
+        save(&mut run, &theta, &adam, &state)?;
+        on_progress(&Progress { iteration: state.generation, env_steps: run.progress.env_steps, recent_return: ret_mean, eval_return: eval.map(|e| e.0) });
     }
 
-    save_checkpoint(&theta, &adam, &state)?;
-    // A completed run evaluated at its last generation; a stopped one is evaluated now.
-    let (final_eval, final_std) = match state.last_eval {
-        Some(e) if state.env_steps >= ctx.run.steps => e,
-        _ => evaluate::parallel(&pool, ctx, &theta, &[], cfg.eval_episodes)?,
-    };
-    Ok(Summary {
-        env: ctx.run.env.clone(),
-        policy: ctx.run.policy.clone(),
-        agent: "es".into(),
-        seed: ctx.run.seed,
-        n_params: n,
-        iterations: state.generation,
-        env_steps: state.env_steps,
-        wall_time_s: state.wall_time_s,
-        env_steps_per_s: state.env_steps as f64 / state.wall_time_s.max(1e-9),
-        final_eval_return: final_eval,
-        final_eval_return_std: final_std,
-        best_eval_return: state.best_eval.max(final_eval),
-        completed: state.env_steps >= ctx.run.steps,
-    })
+    save(&mut run, &theta, &adam, &state)?;
+    let completed = run.budget_spent();
+    run.finish(state.generation, completed, |run| run.score(&theta, &[], cfg.eval_episodes))
 }
 
 /// Centred ranks in [−½, ½]: the lowest value gets −½, the highest +½ (ties by order).

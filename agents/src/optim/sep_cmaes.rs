@@ -6,7 +6,7 @@
 
 use rand::rngs::Xoshiro256PlusPlus;
 
-use crate::cmaes::Strategy;
+use crate::optim::cmaes::Strategy;
 use rand_distr::{Distribution, StandardNormal};
 
 /// The optimiser's state: mean, step size, diagonal covariance and evolution paths.

@@ -1,0 +1,168 @@
+//! What the off-policy learners (TD3, DDPG, SAC) share besides their networks: the env they
+//! interact with, one step at a time, filling the replay buffer; the schedule of their metrics
+//! rows and checkpoints; and the part of their checkpoint that holds the env mid-episode.
+//!
+//! Truncated episodes are bootstrapped: the stored `done` is `terminated` only, and the stored
+//! next observation is the episode's final one.
+
+use candle_core::{Device, Tensor};
+use envs::{Env, Info, Step};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::learners::replay::Replay;
+use crate::run::checkpoint::Tensors;
+use crate::run::Run;
+use crate::{seeds, AgentError};
+
+/// The env side of an off-policy learner: the env mid-episode, its observation and counters.
+pub struct Interaction {
+    pub env: Box<dyn Env>,
+    /// The observation the next action answers.
+    pub obs: Vec<f32>,
+    next_obs: Vec<f32>,
+    info: Info,
+    pub episode: u64,
+    /// Steps taken in the current episode.
+    pub ep_step: usize,
+    pub ep_return: f64,
+    /// Returns of the episodes finished since the last metrics row.
+    pub recent: Vec<f64>,
+    /// Episode k is reset with seed `mix(seed, [stream, k])`.
+    seed: u64,
+    stream: u64,
+}
+
+/// [`Interaction`]'s part of a checkpoint (with the replay buffer's fill state).
+#[derive(Serialize, Deserialize)]
+pub struct InteractionState {
+    episode: u64,
+    #[serde(default)]
+    ep_step: usize,
+    ep_return: f64,
+    obs: Vec<f32>,
+    recent: Vec<f64>,
+    replay_len: usize,
+    replay_next: usize,
+    #[serde(with = "envs::snapshot::bytes")]
+    env: Vec<u8>,
+}
+
+impl Interaction {
+    /// Interacts with `env`; episode resets draw their seeds from `(seed, stream)`.
+    pub fn new(env: Box<dyn Env>, seed: u64, stream: u64) -> Self {
+        let d = env.spec().obs_dim();
+        Self { env, obs: vec![0.0; d], next_obs: vec![0.0; d], info: Info::default(), episode: 0, ep_step: 0, ep_return: 0.0, recent: Vec::new(), seed, stream }
+    }
+
+    /// Starts the first episode.
+    pub fn reset(&mut self) -> Result<(), AgentError> {
+        self.env.reset(Some(seeds::mix(self.seed, &[self.stream, self.episode])), &mut self.obs, &mut self.info)?;
+        Ok(())
+    }
+
+    /// Takes `action`, stores the transition in `replay` (with the NCAP oscillator's drive `osc` at
+    /// the observation and `next_osc` at the next one), counts the step in `run`, and at an
+    /// episode's end logs its return and starts the next episode.
+    pub fn step(&mut self, action: &[f32], replay: &mut Replay, (osc, next_osc): (f32, f32), run: &mut Run) -> Result<Step, AgentError> {
+        let s = self.env.step(action, &mut self.next_obs, &mut self.info)?;
+        run.progress.env_steps += 1;
+        self.ep_return += s.reward;
+        replay.push(&self.obs, &self.next_obs, action, s.reward as f32, s.terminated, osc, next_osc);
+        if s.done() {
+            self.recent.push(self.ep_return);
+            run.log_episode(self.ep_return, self.ep_step as u64 + 1)?;
+            self.episode += 1;
+            self.env.reset(Some(seeds::mix(self.seed, &[self.stream, self.episode])), &mut self.obs, &mut self.info)?;
+            self.ep_step = 0;
+            self.ep_return = 0.0;
+        } else {
+            self.obs.copy_from_slice(&self.next_obs);
+            self.ep_step += 1;
+        }
+        Ok(s)
+    }
+
+    /// The checkpointed part, and the replay buffer's tensors to save beside it.
+    pub fn state(&self, replay: &Replay) -> Result<InteractionState, AgentError> {
+        Ok(InteractionState {
+            episode: self.episode,
+            ep_step: self.ep_step,
+            ep_return: self.ep_return,
+            obs: self.obs.clone(),
+            recent: self.recent.clone(),
+            replay_len: replay.len,
+            replay_next: replay.next,
+            env: self.env.snapshot()?,
+        })
+    }
+
+    /// Restores the env mid-episode and refills `replay` from a checkpoint.
+    pub fn restore(&mut self, saved: InteractionState, replay: &mut Replay, tensors: &mut Tensors) -> Result<(), AgentError> {
+        let path = tensors.path().to_path_buf();
+        replay.restore(tensors.map(), saved.replay_len, saved.replay_next, &path)?;
+        if saved.obs.len() != self.obs.len() {
+            return Err(AgentError::invalid(format!("{}: the saved observation has {} entries, not {}", path.display(), saved.obs.len(), self.obs.len())));
+        }
+        self.env.restore(&saved.env)?;
+        (self.obs, self.episode, self.ep_step, self.ep_return, self.recent) = (saved.obs, saved.episode, saved.ep_step, saved.ep_return, saved.recent);
+        Ok(())
+    }
+}
+
+/// A minibatch of transitions as tensors (`[B, ·]`; rewards, dones and oscillator drives `[B]`).
+pub struct Minibatch {
+    pub obs: Tensor,
+    pub next_obs: Tensor,
+    pub actions: Tensor,
+    pub rewards: Tensor,
+    pub dones: Tensor,
+    pub osc: Tensor,
+    pub next_osc: Tensor,
+}
+
+/// Draws `batch` transitions uniformly (with replacement) from `replay` with `rng`.
+pub fn sample(replay: &Replay, batch: usize, rng: &mut Xoshiro256PlusPlus) -> Result<Minibatch, AgentError> {
+    let dev = Device::Cpu;
+    let idx: Vec<usize> = (0..batch).map(|_| rng.random_range(0..replay.len)).collect();
+    let rows = |src: &[f32], w: usize| Tensor::from_vec(Replay::gather(src, w, &idx), (batch, w), &dev);
+    let column = |src: &[f32]| Tensor::from_vec(Replay::gather(src, 1, &idx), batch, &dev);
+    Ok(Minibatch {
+        obs: rows(&replay.obs, replay.d)?,
+        next_obs: rows(&replay.next_obs, replay.d)?,
+        actions: rows(&replay.actions, replay.a)?,
+        rewards: column(&replay.rewards)?,
+        dones: column(&replay.dones)?,
+        osc: column(&replay.osc)?,
+        next_osc: column(&replay.next_osc)?,
+    })
+}
+
+/// Whether env step `step` (1-based, just taken) ends a metrics row: every `every` steps, and the
+/// budget's last step.
+pub fn row_due(step: u64, every: u64, budget: u64) -> bool {
+    step % every == 0 || step == budget
+}
+
+/// Whether the averages behind a row restart after it: on the evaluation grid only, so that a
+/// final row off the grid keeps them running and raising the budget then resuming continues
+/// them as an uninterrupted run would.
+pub fn on_grid(step: u64, every: u64) -> bool {
+    step % every == 0
+}
+
+/// Whether to write the resumable checkpoint after `step`: on a stop, every `every` steps
+/// (0: never on a schedule), and at the budget's end.
+pub fn checkpoint_due(step: u64, every: u64, budget: u64, stopped: bool) -> bool {
+    stopped || (every > 0 && step % every == 0) || step >= budget
+}
+
+/// The mean of `x`, NaN for none.
+pub fn average(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        f64::NAN
+    } else {
+        x.iter().sum::<f64>() / x.len() as f64
+    }
+}
