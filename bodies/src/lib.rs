@@ -10,12 +10,14 @@
 //! | [`blimp`] | a small indoor blimp: envelope and gondola, net lift, drag, a lagged thruster |
 //! | [`motor`] | electric drives with gym-electric-motor's models: DC motors, PMSM, converters, loads |
 //! | [`fluid`] | MuJoCo's inertia-box fluid model (quadratic drag on a box) |
+//! | [`hand`] | the Shadow dexterous hand (Gymnasium-Robotics' model): 24 hinges, 20 position servos |
 //! | [`soft_limit`] | MuJoCo's soft joint limit (solref/solimp impedance) |
 //! | [`swimmer`] | dm_control's N-link swimmer as a Rapier multibody |
 
 pub mod altimeter;
 pub mod blimp;
 pub mod fluid;
+pub mod hand;
 pub mod motor;
 pub mod soft_limit;
 pub mod swimmer;

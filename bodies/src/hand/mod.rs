@@ -1,0 +1,289 @@
+//! The Shadow dexterous hand (Gymnasium-Robotics' model) as a Rapier multibody.
+//!
+//! Frames, units and the model's numbers are in [`kinematics`]. The forearm is welded to the
+//! world; every one of the 24 joints is a one-degree-of-freedom revolute link of one multibody
+//! (Rapier 0.36's two-DOF multibody joints hit a `todo!()`; the Shadow hand's two-axis joints are
+//! two hinges at one point anyway, as in the XML).
+//!
+//! * Actuators: 20 position servos, τ = kp·(target − q) clamped to the force limit, kp 1 N·m/rad
+//!   (wrist 5), Gymnasium-Robotics' control ranges and force limits ([`kinematics::ACTUATORS`]);
+//!   Rapier's force-based joint motors, integrated implicitly.
+//! * Passive joint terms: MuJoCo's joint damping and armature as the multibody's implicit damping
+//!   and rotor inertia; MuJoCo's dry friction (0.001 N·m) is left out.
+//! * Distal coupling: each finger's J0 is held within the tendon's band around 1.14·q_J1
+//!   ([`kinematics::coupled_range`]) by moving J0's joint limits before every physics step.
+//!   MuJoCo's tendon limit pushes both joints; here the band drives the (unactuated) distal joint
+//!   alone.
+//! * Joint ranges: Rapier's hard multibody limits.
+//! * Contacts: the hand's capsules and boxes collide with objects and the ground, not with each
+//!   other (in the XML only 18 frictionless finger-finger pairs would).
+
+pub mod kinematics;
+
+use rapier3d::glamx::{DQuat, DVec3};
+use rapier3d::prelude::*;
+
+use kinematics::{Frame, Shape, ACTUATORS, COUPLED_JOINTS, FINGERTIPS, LINKS, N_ACTUATORS, N_JOINTS};
+
+use crate::error::positive;
+use crate::BodyError;
+
+/// Collision group of the hand's colliders.
+pub const HAND_GROUP: Group = Group::GROUP_1;
+/// Collision group of manipulated objects and the ground.
+pub const OBJECT_GROUP: Group = Group::GROUP_2;
+
+/// How the hand is simulated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandParams {
+    /// Physics substep (s).
+    pub physics_dt: f64,
+    /// Rapier solver iterations per substep.
+    pub solver_iterations: usize,
+    /// Gravity along world z (m/s²).
+    pub gravity: f64,
+    /// Friction coefficient of the hand's colliders (MuJoCo's sliding friction, 1).
+    pub friction: f64,
+}
+
+impl Default for HandParams {
+    fn default() -> Self {
+        Self { physics_dt: 0.005, solver_iterations: 1, gravity: -9.81, friction: 1.0 }
+    }
+}
+
+impl HandParams {
+    pub fn validate(&self) -> Result<(), BodyError> {
+        positive("physics_dt", self.physics_dt)?;
+        positive("friction", self.friction)?;
+        if self.solver_iterations == 0 {
+            return Err(BodyError::new("solver_iterations", 0, "≥ 1"));
+        }
+        if !self.gravity.is_finite() {
+            return Err(BodyError::new("gravity", self.gravity, "a finite number (m/s²)"));
+        }
+        Ok(())
+    }
+}
+
+fn to_pose(frame: &Frame) -> Pose {
+    Pose::from_parts(frame.translation.as_vec3(), frame.rotation.as_quat())
+}
+
+fn from_pose(pose: &Pose) -> Frame {
+    Frame { rotation: pose.rotation.as_dquat(), translation: pose.translation.as_dvec3() }
+}
+
+fn vec3(v: [f64; 3]) -> DVec3 {
+    DVec3::new(v[0], v[1], v[2])
+}
+
+fn quat(q: [f64; 4]) -> DQuat {
+    DQuat::from_xyzw(q[1], q[2], q[3], q[0]).normalize()
+}
+
+/// The hand in its own Rapier world. Objects are added to [`Hand::world_mut`] by the tasks, in
+/// [`OBJECT_GROUP`].
+pub struct Hand {
+    params: HandParams,
+    world: PhysicsWorld,
+    /// Rigid-body handle of each link, in [`LINKS`] order (0: the welded forearm).
+    links: Vec<RigidBodyHandle>,
+    /// Multibody joint handle of each jointed link (index k ↔ joint k).
+    joints: Vec<MultibodyJointHandle>,
+    /// Servo targets (rad), one per actuator.
+    targets: [f64; N_ACTUATORS],
+    time: f64,
+}
+
+impl Hand {
+    /// Builds the hand at zero joint angles, servo targets at the middle of their ranges.
+    pub fn new(params: HandParams) -> Result<Self, BodyError> {
+        params.validate()?;
+        let targets = ACTUATORS.map(|a| 0.5 * (LINKS[a.joint + 1].range[0] + LINKS[a.joint + 1].range[1]));
+        let mut hand = Hand { params, world: PhysicsWorld::default(), links: Vec::new(), joints: Vec::new(), targets, time: 0.0 };
+        hand.rebuild();
+        Ok(hand)
+    }
+
+    fn rebuild(&mut self) {
+        let p = &self.params;
+        let mut world = PhysicsWorld::default();
+        world.gravity = Vector::new(0.0, 0.0, p.gravity as Real);
+        world.integration_parameters.dt = p.physics_dt as Real;
+        world.integration_parameters.num_solver_iterations = p.solver_iterations;
+        // What keeps a resting object still on the palm (measured: 2.5 mm creep in 10 s without).
+        world.integration_parameters.friction_in_bias_pass = true;
+
+        let frames = kinematics::forward_kinematics(&[0.0; N_JOINTS]);
+        self.links.clear();
+        self.joints.clear();
+        for (k, link) in LINKS.iter().enumerate() {
+            let mprops = MassProperties::with_principal_inertia_frame(
+                vec3(link.center_of_mass).as_vec3(),
+                link.mass as Real,
+                vec3(link.principal_inertia).as_vec3(),
+                quat(link.inertia_rotation).as_quat(),
+            );
+            let builder = if link.parent.is_none() { RigidBodyBuilder::fixed() } else { RigidBodyBuilder::dynamic() };
+            let body = builder.pose(to_pose(&frames[k])).additional_mass_properties(mprops).can_sleep(false).build();
+            let handle = world.bodies.insert(body);
+            for c in kinematics::colliders(k) {
+                let shape = match c.shape {
+                    Shape::Capsule { radius, half_length } => ColliderBuilder::capsule_z(half_length as Real, radius as Real),
+                    Shape::Cuboid { half_extents: [x, y, z] } => ColliderBuilder::cuboid(x as Real, y as Real, z as Real),
+                };
+                let collider = shape
+                    .position(Pose::from_parts(vec3(c.position).as_vec3(), quat(c.rotation).as_quat()))
+                    .density(0.0)
+                    .friction(p.friction as Real)
+                    .collision_groups(InteractionGroups::new(HAND_GROUP, OBJECT_GROUP, InteractionTestMode::And))
+                    .build();
+                world.colliders.insert_with_parent(collider, handle, &mut world.bodies);
+            }
+            self.links.push(handle);
+            if let Some(parent) = link.parent {
+                // The hinge turns about the joint frame's x: frame 1 puts it at the link's origin
+                // and rest orientation in the parent, with x along the axis; frame 2 is the same
+                // axis frame in the link.
+                let axis_frame = DQuat::from_rotation_arc(DVec3::X, vec3(link.axis).normalize());
+                let frame1 = Frame { rotation: quat(link.rotation) * axis_frame, translation: vec3(link.position) };
+                let frame2 = Frame { rotation: axis_frame, translation: DVec3::ZERO };
+                let locked = JointAxesMask::LIN_AXES | JointAxesMask::ANG_Y | JointAxesMask::ANG_Z;
+                let mut joint = GenericJointBuilder::new(locked)
+                    .local_frame1(to_pose(&frame1))
+                    .local_frame2(to_pose(&frame2))
+                    .limits(JointAxis::AngX, [link.range[0] as Real, link.range[1] as Real])
+                    .contacts_enabled(false)
+                    .build();
+                if let Some(a) = ACTUATORS.iter().position(|a| a.joint + 1 == k) {
+                    let actuator = &ACTUATORS[a];
+                    joint.set_motor_model(JointAxis::AngX, MotorModel::ForceBased);
+                    joint.set_motor_position(JointAxis::AngX, self.targets[a] as Real, actuator.kp as Real, 0.0);
+                    joint.set_motor_max_force(JointAxis::AngX, actuator.force_limit as Real);
+                }
+                let h = world.multibody_joints.insert(self.links[parent], handle, joint, true).expect("a tree of hinges is a valid multibody");
+                self.joints.push(h);
+            }
+        }
+
+        // One step of zero length lets Rapier compute the links' mass properties; then MuJoCo's
+        // passive joint terms (the multibody's DOFs are in link order, one per hinge).
+        world.integration_parameters.dt = 0.0;
+        world.step();
+        world.integration_parameters.dt = p.physics_dt as Real;
+        let (mb, _) = world.multibody_joints.get_mut(self.joints[0]).expect("the hand's multibody");
+        assert_eq!(mb.ndofs(), N_JOINTS, "one DOF per hinge");
+        for (j, link) in LINKS[1..].iter().enumerate() {
+            mb.damping_mut()[j] = link.damping as Real;
+            mb.armature_mut()[j] = link.armature as Real;
+        }
+        self.world = world;
+        self.time = 0.0;
+    }
+
+    pub fn params(&self) -> &HandParams {
+        &self.params
+    }
+
+    /// Simulated time since the hand was built or last put in a state (s).
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    pub fn world(&self) -> &PhysicsWorld {
+        &self.world
+    }
+
+    /// The Rapier world, for adding objects (in [`OBJECT_GROUP`], filtering [`HAND_GROUP`]).
+    pub fn world_mut(&mut self) -> &mut PhysicsWorld {
+        &mut self.world
+    }
+
+    fn multibody(&self) -> &Multibody {
+        self.world.multibody_joints.get(self.joints[0]).expect("the hand's multibody").0
+    }
+
+    /// Joint angles (rad), [`kinematics::JOINT_NAMES`] order.
+    pub fn joint_positions(&self) -> [f64; N_JOINTS] {
+        let mb = self.multibody();
+        std::array::from_fn(|j| mb.link(j + 1).expect("hinge link").joint().coords()[3] as f64)
+    }
+
+    /// Joint angular velocities (rad/s).
+    pub fn joint_velocities(&self) -> [f64; N_JOINTS] {
+        let v = self.multibody().generalized_velocity();
+        std::array::from_fn(|j| v[j] as f64)
+    }
+
+    /// Puts the hand at joint angles `q` (rad) at rest. Angles outside a joint's range are
+    /// clamped into it.
+    pub fn set_joint_positions(&mut self, q: &[f64; N_JOINTS]) {
+        let clamped: [f64; N_JOINTS] = std::array::from_fn(|j| q[j].clamp(LINKS[j + 1].range[0], LINKS[j + 1].range[1]));
+        let current = self.joint_positions();
+        let delta: Vec<Real> = clamped.iter().zip(&current).map(|(a, b)| (a - b) as Real).collect();
+        let (mb, _) = self.world.multibody_joints.get_mut(self.joints[0]).expect("the hand's multibody");
+        mb.apply_displacements(&delta);
+        mb.generalized_velocity_mut().fill(0.0);
+        mb.forward_kinematics(&self.world.bodies, false);
+        mb.update_rigid_bodies(&mut self.world.bodies, false);
+        for &h in &self.links[1..] {
+            let rb = &mut self.world.bodies[h];
+            rb.set_linvel(Vector::ZERO, true);
+            rb.set_angvel(Vector::ZERO, true);
+        }
+    }
+
+    /// Servo targets (rad), one per actuator.
+    pub fn targets(&self) -> &[f64; N_ACTUATORS] {
+        &self.targets
+    }
+
+    /// Sets the servo targets (rad); each is clamped to its control range. A non-finite target
+    /// is an error and changes nothing.
+    pub fn set_targets(&mut self, targets: &[f64; N_ACTUATORS]) -> Result<(), BodyError> {
+        if let Some(i) = targets.iter().position(|t| !t.is_finite()) {
+            return Err(BodyError::new("targets", format!("{} at actuator {i}", targets[i]), "finite angles (rad)"));
+        }
+        for (a, actuator) in ACTUATORS.iter().enumerate() {
+            let [lo, hi] = LINKS[actuator.joint + 1].range;
+            self.targets[a] = targets[a].clamp(lo, hi);
+        }
+        let (mb, _) = self.world.multibody_joints.get_mut(self.joints[0]).expect("the hand's multibody");
+        for (a, actuator) in ACTUATORS.iter().enumerate() {
+            let joint = &mut mb.link_mut(actuator.joint + 1).expect("hinge link").joint.data;
+            joint.set_motor_position(JointAxis::AngX, self.targets[a] as Real, actuator.kp as Real, 0.0);
+        }
+        Ok(())
+    }
+
+    /// Advances by `substeps` physics steps, the servo targets held.
+    pub fn step(&mut self, substeps: usize) {
+        for _ in 0..substeps {
+            self.update_coupling();
+            self.world.step();
+            self.time += self.params.physics_dt;
+        }
+    }
+
+    /// Moves each distal joint's limits to the tendon's band at the middle joint's angle.
+    fn update_coupling(&mut self) {
+        let q = self.joint_positions();
+        let (mb, _) = self.world.multibody_joints.get_mut(self.joints[0]).expect("the hand's multibody");
+        for (distal, middle) in COUPLED_JOINTS {
+            let [lo, hi] = kinematics::coupled_range(q[middle], LINKS[distal + 1].range);
+            mb.link_mut(distal + 1).expect("hinge link").joint.data.set_limits(JointAxis::AngX, [lo as Real, hi as Real]);
+        }
+    }
+
+    /// Every link's frame in the world as Rapier has it, [`LINKS`] order.
+    pub fn link_frames(&self) -> Vec<Frame> {
+        self.links.iter().map(|&h| from_pose(self.world.bodies[h].position())).collect()
+    }
+
+    /// The five fingertip sites' world positions (m), [`FINGERTIPS`] order.
+    pub fn fingertip_positions(&self) -> [[f64; 3]; 5] {
+        let frames = self.link_frames();
+        FINGERTIPS.map(|(link, site)| frames[link].apply(vec3(site)).to_array())
+    }
+}

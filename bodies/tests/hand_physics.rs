@@ -1,0 +1,150 @@
+//! The Shadow hand against Gymnasium-Robotics' MuJoCo model and against its own limits.
+//!
+//! The fixture `tests/fixtures/shadow_hand_fk.json` is written by `tools/hand/fk_fixture.py`
+//! (gymnasium-robotics 1.4.2, mujoco 3.3.7): 200 joint configurations (the zero pose, then
+//! uniform inside the ranges) with every body's world pose and the fingertip sites.
+
+use bodies::hand::kinematics::{self, ACTUATORS, COUPLED_JOINTS, LINKS, MOMENT_ARM_DISTAL, MOMENT_ARM_MIDDLE, N_ACTUATORS, N_JOINTS, TENDON_SLACK};
+use bodies::hand::{Hand, HandParams};
+use rand::{RngExt, SeedableRng};
+use serde_json::Value;
+
+fn fixture() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/shadow_hand_fk.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists")).expect("fixture is JSON")
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+}
+
+fn distance(a: [f64; 3], b: &[f64]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+#[test]
+fn forward_kinematics_matches_mujoco_within_a_micrometre() {
+    let f = fixture();
+    let joints: Vec<&str> = f["joints"].as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect();
+    assert_eq!(joints, kinematics::JOINT_NAMES);
+    let bodies: Vec<&str> = f["bodies"].as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect();
+    assert_eq!(bodies, LINKS.map(|l| l.name));
+    let samples = f["samples"].as_array().unwrap();
+    assert!(samples.len() >= 100);
+    let (mut worst_tip, mut worst_body, mut worst_angle) = (0.0_f64, 0.0_f64, 0.0_f64);
+    for s in samples {
+        let q: [f64; N_JOINTS] = floats(&s["q"]).try_into().unwrap();
+        for (tip, want) in kinematics::fingertip_positions(&q).iter().zip(s["fingertips"].as_array().unwrap()) {
+            worst_tip = worst_tip.max(distance(*tip, &floats(want)));
+        }
+        let frames = kinematics::forward_kinematics(&q);
+        for (k, frame) in frames.iter().enumerate() {
+            worst_body = worst_body.max(distance(frame.translation.to_array(), &floats(&s["body_pos"][k])));
+            let w = floats(&s["body_quat_wxyz"][k]);
+            let dot = frame.rotation.w * w[0] + frame.rotation.x * w[1] + frame.rotation.y * w[2] + frame.rotation.z * w[3];
+            worst_angle = worst_angle.max(2.0 * dot.abs().min(1.0).acos());
+        }
+    }
+    eprintln!("{} configurations: fingertips within {worst_tip:.2e} m, bodies {worst_body:.2e} m, orientations {worst_angle:.2e} rad", samples.len());
+    // The XML's numbers are used as written (its quaternions rounded to 6 digits, the mount's
+    // Euler angles to 5): what is left is that rounding.
+    assert!(worst_tip < 1e-6 * 50.0, "fingertips off by up to {worst_tip:e} m");
+    assert!(worst_body < 1e-6 * 50.0, "bodies off by up to {worst_body:e} m");
+    assert!(worst_angle < 1e-4, "body orientations off by up to {worst_angle:e} rad");
+}
+
+#[test]
+fn rapier_places_the_links_where_the_kinematics_says() {
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    let mut rng = rand_xoshiro_like(7);
+    for _ in 0..20 {
+        let q: [f64; N_JOINTS] = std::array::from_fn(|j| rng.random_range(LINKS[j + 1].range[0]..=LINKS[j + 1].range[1]));
+        hand.set_joint_positions(&q);
+        let got = hand.joint_positions();
+        for j in 0..N_JOINTS {
+            assert!((got[j] - q[j]).abs() < 1e-5, "joint {j}: set {} read {}", q[j], got[j]);
+        }
+        let want = kinematics::forward_kinematics(&q);
+        for (k, (a, b)) in hand.link_frames().iter().zip(&want).enumerate() {
+            let d = (a.translation - b.translation).length();
+            assert!(d < 1e-5, "{}: {d:e} m from the kinematics", LINKS[k].name);
+        }
+    }
+}
+
+fn rand_xoshiro_like(seed: u64) -> rand::rngs::Xoshiro256PlusPlus {
+    rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed)
+}
+
+fn random_targets(rng: &mut rand::rngs::Xoshiro256PlusPlus) -> [f64; N_ACTUATORS] {
+    std::array::from_fn(|a| {
+        let [lo, hi] = LINKS[ACTUATORS[a].joint + 1].range;
+        rng.random_range(lo..=hi)
+    })
+}
+
+#[test]
+fn joint_ranges_and_the_tendon_band_hold_under_random_servo_targets() {
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    let mut rng = rand_xoshiro_like(3);
+    let substeps = (0.04 / hand.params().physics_dt).round() as usize;
+    let (mut worst_range, mut worst_band) = (0.0_f64, 0.0_f64);
+    for step in 0..250 {
+        if step % 5 == 0 {
+            hand.set_targets(&random_targets(&mut rng)).unwrap();
+        }
+        hand.step(substeps);
+        let q = hand.joint_positions();
+        for (j, &qj) in q.iter().enumerate() {
+            let [lo, hi] = LINKS[j + 1].range;
+            worst_range = worst_range.max(lo - qj).max(qj - hi);
+        }
+        for (distal, middle) in COUPLED_JOINTS {
+            let length = MOMENT_ARM_DISTAL * q[distal] - MOMENT_ARM_MIDDLE * q[middle];
+            worst_band = worst_band.max(length.abs() - TENDON_SLACK);
+        }
+        assert!(q.iter().all(|x| x.is_finite()));
+    }
+    eprintln!("10 s of random targets: worst range excess {worst_range:.2e} rad, worst tendon excess {worst_band:.2e} m");
+    assert!(worst_range < 0.01, "a joint left its range by {worst_range} rad");
+    // 0.5 mm of tendon length is 0.07 rad of distal angle.
+    assert!(worst_band < 5e-4, "a coupling tendon left its band by {worst_band} m");
+}
+
+#[test]
+fn servos_hold_mid_range_against_gravity() {
+    // MuJoCo's model, ctrl at mid-range for 2 s, palm up: every joint within 0.08 rad of its
+    // target (the worst, WRJ0, −0.077; kp = 1 N·m/rad servos against gravity).
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    let substeps = (2.0 / hand.params().physics_dt).round() as usize;
+    hand.step(substeps);
+    let q = hand.joint_positions();
+    for (a, actuator) in ACTUATORS.iter().enumerate() {
+        let err = q[actuator.joint] - hand.targets()[a];
+        assert!(err.abs() < 0.1, "{}: {err:+.4} rad from its target", kinematics::JOINT_NAMES[actuator.joint]);
+    }
+    let errors: Vec<String> = ACTUATORS.iter().enumerate().map(|(a, act)| format!("{} {:+.3}", kinematics::JOINT_NAMES[act.joint], q[act.joint] - hand.targets()[a])).collect();
+    eprintln!("after 2 s at mid-range targets: {}", errors.join(", "));
+    // Where gravity alone sets the error, MuJoCo's numbers: WRJ0 −0.077, THJ3 −0.022 rad.
+    // (MuJoCo's ring and little fingers differ more: its frictionless finger-finger contact
+    // pairs push them, and this model has no hand self-contacts.)
+    for (joint, mujoco) in [(1, -0.077), (20, -0.022)] {
+        let a = ACTUATORS.iter().position(|a| a.joint == joint).unwrap();
+        let err = q[joint] - hand.targets()[a];
+        assert!((err - mujoco).abs() < 0.005, "{}: {err:+.4} rad, MuJoCo {mujoco:+.3}", kinematics::JOINT_NAMES[joint]);
+    }
+    let v = hand.joint_velocities();
+    assert!(v.iter().all(|w| w.abs() < 1e-2), "still moving after 2 s: {v:?}");
+}
+
+#[test]
+fn a_non_finite_target_is_refused_and_changes_nothing() {
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    let before = *hand.targets();
+    let mut t = before;
+    t[4] = f64::NAN;
+    let e = hand.set_targets(&t).unwrap_err();
+    assert!(e.to_string().contains("actuator 4"), "{e}");
+    assert_eq!(*hand.targets(), before);
+    assert!(Hand::new(HandParams { physics_dt: 0.0, ..Default::default() }).is_err());
+}
