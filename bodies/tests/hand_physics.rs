@@ -148,3 +148,31 @@ fn a_non_finite_target_is_refused_and_changes_nothing() {
     assert_eq!(*hand.targets(), before);
     assert!(Hand::new(HandParams { physics_dt: 0.0, ..Default::default() }).is_err());
 }
+
+#[test]
+fn a_block_resting_on_the_palm_stays_put() {
+    // Gymnasium-Robotics' reset: servos at mid-range (zero action), the 5 cm block (567 kg/m³)
+    // dropped from (1, 0.87, 0.2) m, 2.4 cm above the palm. Let it settle for 2 s, then it must
+    // stay within 1 mm for 10 s.
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    let block = hand.add_box([0.025; 3], 567.0, [1.0, 0.87, 0.2]).unwrap();
+    let substeps_per_s = (1.0 / hand.params().physics_dt).round() as usize;
+    hand.step(2 * substeps_per_s);
+    let settled = hand.body_position(block);
+    assert!(settled[2] > 0.15 && settled[2] < 0.2, "the block fell off the palm: {settled:?}");
+    let mut worst = 0.0_f64;
+    for _ in 0..10 {
+        hand.step(substeps_per_s);
+        worst = worst.max(distance(hand.body_position(block), &settled));
+    }
+    eprintln!("block settled at {settled:?}; drift over 10 s: {worst:.2e} m");
+    assert!(worst < 1e-3, "the block crept {worst} m in 10 s");
+}
+
+#[test]
+fn bad_objects_are_refused() {
+    let mut hand = Hand::new(HandParams::default()).unwrap();
+    assert!(hand.add_box([0.025, 0.0, 0.025], 567.0, [1.0, 0.87, 0.2]).unwrap_err().to_string().contains("half_extents[1]"));
+    assert!(hand.add_box([0.025; 3], -1.0, [1.0, 0.87, 0.2]).unwrap_err().to_string().contains("density"));
+    assert!(hand.add_box([0.025; 3], 567.0, [f64::NAN, 0.87, 0.2]).is_err());
+}

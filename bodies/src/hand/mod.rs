@@ -281,6 +281,35 @@ impl Hand {
         self.links.iter().map(|&h| from_pose(self.world.bodies[h].position())).collect()
     }
 
+    /// Adds a free box of half-extents `half_extents` (m) and density `density` (kg/m³) with its
+    /// centre at `position` (m, world), axis-aligned, in [`OBJECT_GROUP`] (it touches the hand and
+    /// other objects), with the hand's friction coefficient. Gymnasium-Robotics' block is
+    /// `[0.025; 3]` at 567 kg/m³ (70.9 g), dropped from (1, 0.87, 0.2).
+    pub fn add_box(&mut self, half_extents: [f64; 3], density: f64, position: [f64; 3]) -> Result<RigidBodyHandle, BodyError> {
+        for (k, h) in half_extents.iter().enumerate() {
+            positive(["half_extents[0]", "half_extents[1]", "half_extents[2]"][k], *h)?;
+        }
+        positive("density", density)?;
+        if let Some(i) = position.iter().position(|x| !x.is_finite()) {
+            return Err(BodyError::new("position", position[i], "finite coordinates (m)"));
+        }
+        let body = RigidBodyBuilder::dynamic().translation(vec3(position).as_vec3()).can_sleep(false).build();
+        let handle = self.world.bodies.insert(body);
+        let [x, y, z] = half_extents.map(|h| h as Real);
+        let collider = ColliderBuilder::cuboid(x, y, z)
+            .density(density as Real)
+            .friction(self.params.friction as Real)
+            .collision_groups(InteractionGroups::new(OBJECT_GROUP, HAND_GROUP | OBJECT_GROUP, InteractionTestMode::And))
+            .build();
+        self.world.colliders.insert_with_parent(collider, handle, &mut self.world.bodies);
+        Ok(handle)
+    }
+
+    /// A rigid body's centre position (m, world).
+    pub fn body_position(&self, handle: RigidBodyHandle) -> [f64; 3] {
+        self.world.bodies[handle].translation().as_dvec3().to_array()
+    }
+
     /// The five fingertip sites' world positions (m), [`FINGERTIPS`] order.
     pub fn fingertip_positions(&self) -> [[f64; 3]; 5] {
         let frames = self.link_frames();
