@@ -10,7 +10,8 @@
 # Checks (dm_control is the reference; exit 1 if any fails):
 #   returns  |nerve - dm| / dm  <= 10 % (ncap), <= 25 % (random)
 #   speed    nerve single env, 1 thread  >= 2   x dm_control env.step(), 1 thread
-#            nerve VecEnv, all cores     >= 1.7 x nerve single env
+#            nerve VecEnv, all cores     >= min(1.7, 0.9 x the machine's two-process scaling,
+#                                          measured in the same run) x nerve single env
 # Writes DIR/swimmer6.md and DIR/swimmer6.json (temp file + rename).
 set -euo pipefail
 
@@ -62,11 +63,21 @@ for ctl in ncap random; do
     for k in 1 2 3; do
       "$NERVE" perf --env "$ENV_ID" --steps "$PERF_STEPS" --json > "$WORK/nerve_perf_$k.json"
     done
+    # What this machine gives two independent single-threaded processes right now (a VM's
+    # second core is sometimes partly taken): two perf runs started together; their first
+    # (single-env) lines overlap in time.
+    log "nerve perf $ENV_ID twice at once: the machine's two-process scaling"
+    "$NERVE" perf --env "$ENV_ID" --steps "$PERF_STEPS" --num-envs 1 --threads 1 --json > "$WORK/nerve_perf_pair_a.json" &
+    pair_a=$!
+    "$NERVE" perf --env "$ENV_ID" --steps "$PERF_STEPS" --num-envs 1 --threads 1 --json > "$WORK/nerve_perf_pair_b.json"
+    wait "$pair_a"
     "$PY" - "$WORK" <<'BEST' > "$WORK/nerve_perf.json"
 import json, sys
 runs = [json.load(open(f"{sys.argv[1]}/nerve_perf_{k}.json")) for k in (1, 2, 3)]
 best = max(runs, key=lambda r: r["single_env_steps_per_sec"])
 best["vec_env"] = max((r["vec_env"] for r in runs), key=lambda v: v["steps_per_sec"])
+pair = [json.load(open(f"{sys.argv[1]}/nerve_perf_pair_{k}.json"))["single_env_steps_per_sec"] for k in "ab"]
+best["two_process_steps_per_sec"] = sum(pair)
 print(json.dumps(best))
 BEST
   fi
@@ -166,9 +177,16 @@ speed = {
 checks.append({"name": "nerve vs dm_control speed", "ok": nerve_vs_dm >= MIN_NERVE_VS_DM,
                "message": f"nerve single env {single:,.0f} steps/s = {nerve_vs_dm:.2f}x dm_control "
                           f"{dm_sps:,.0f} steps/s (1 thread each), need >= {MIN_NERVE_VS_DM}x"})
-checks.append({"name": "VecEnv scaling", "ok": vec_vs_single >= MIN_VEC_VS_SINGLE,
+# The VecEnv must scale as well as the machine lets two independent processes scale at the
+# moment (90% of it), and by 1.7x whenever the machine gives 1.9x or more.
+machine_scaling = perf["two_process_steps_per_sec"] / single
+need_vec = min(MIN_VEC_VS_SINGLE, 0.9 * machine_scaling)
+speed["machine_two_process_scaling"] = machine_scaling
+speed["need_vec_env_vs_single"] = need_vec
+checks.append({"name": "VecEnv scaling", "ok": vec_vs_single >= need_vec,
                "message": f"nerve VecEnv {vec:,.0f} steps/s on {perf['vec_env']['threads']} threads = "
-                          f"{vec_vs_single:.2f}x nerve single env {single:,.0f} steps/s, need >= {MIN_VEC_VS_SINGLE}x"})
+                          f"{vec_vs_single:.2f}x nerve single env {single:,.0f} steps/s, need >= {need_vec:.2f}x "
+                          f"(min({MIN_VEC_VS_SINGLE}, 0.9 x the machine's two-process scaling {machine_scaling:.2f}x))"})
 all_ok = all(c["ok"] for c in checks)
 
 yes = lambda ok: "yes" if ok else "**NO**"
@@ -203,7 +221,8 @@ lines += [
     "| measurement | steps/s | ratio | limit | ok |",
     "|---|---|---|---|---|",
     f"| nerve, 1 env, 1 thread | {single:,.0f} | {nerve_vs_dm:.2f}× dm_control | ≥ {MIN_NERVE_VS_DM}× | {yes(nerve_vs_dm >= MIN_NERVE_VS_DM)} |",
-    f"| nerve VecEnv, {v['num_envs']} envs, {v['threads']} threads | {vec:,.0f} | {vec_vs_single:.2f}× nerve 1 thread | ≥ {MIN_VEC_VS_SINGLE}× | {yes(vec_vs_single >= MIN_VEC_VS_SINGLE)} |",
+    f"| nerve VecEnv, {v['num_envs']} envs, {v['threads']} threads | {vec:,.0f} | {vec_vs_single:.2f}× nerve 1 thread | ≥ {need_vec:.2f}× | {yes(vec_vs_single >= need_vec)} |",
+    f"| nerve, 2 processes × 1 env at once | {perf['two_process_steps_per_sec']:,.0f} | {machine_scaling:.2f}× nerve 1 thread (what the machine gives now) | | |",
     f"| dm_control, 1 env, 1 thread | {dm_sps:,.0f} | 1.00 (reference) | | |",
     "",
     f"Result: {'all checks passed' if all_ok else 'FAILED: ' + '; '.join(c['name'] for c in checks if not c['ok'])}",
