@@ -2,8 +2,8 @@
 //!
 //! Frames, units and the model's numbers are in [`kinematics`]. The forearm is welded to the
 //! world; every one of the 24 joints is a one-degree-of-freedom revolute link of one multibody
-//! (Rapier 0.36's two-DOF multibody joints hit a `todo!()`; the Shadow hand's two-axis joints are
-//! two hinges at one point anyway, as in the XML).
+//! (Rapier 0.36 does not implement two-DOF multibody joints: they panic; the Shadow hand's
+//! two-axis joints are two hinges at one point anyway, as in the XML).
 //!
 //! * Actuators: 20 position servos, τ = kp·(target − q) clamped to the force limit, kp 1 N·m/rad
 //!   (wrist 5), Gymnasium-Robotics' control ranges and force limits ([`kinematics::ACTUATORS`]);
