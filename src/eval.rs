@@ -205,24 +205,15 @@ pub(crate) fn load_checkpoint(
     env_arg: Option<&str>,
     env_config_arg: Option<&std::path::Path>,
 ) -> Result<(Box<dyn envs::Env>, Box<dyn controllers::Policy>, String), CliError> {
-    let file = agents::run::directory::read_run_file(dir)?;
-    let id = file.run.env.clone();
+    let run = agents::run::trained::TrainedRun::load(dir)?;
+    let id = run.file.run.env.clone();
     if let Some(asked) = env_arg {
         if asked != id {
             return Err(CliError(format!("{}: this policy was trained on {id}; --env asks for {asked}", dir.display())));
         }
     }
-    let env_config = match env_config_arg {
-        Some(path) => Some(read_toml_table(path)?),
-        None => (!file.env.is_empty()).then(|| file.env.clone()),
-    };
-    let env = envs::make_with(&id, env_config.as_ref())?;
-    let policy_config = (!file.policy.is_empty()).then(|| file.policy.clone());
-    // The architecture from the config, then the trained tensors into it.
-    let untrained = controllers::make(&file.run.policy, env.spec(), policy_config.as_ref())?;
-    let n_params = untrained.parameters().map_or(0, |p| p.len());
-    let header = agents::run::checkpoint::PolicyHeader { env: id.clone(), policy: file.run.policy.clone(), n_params };
-    let trained = agents::run::checkpoint::load_policy(&dir.join("policy.safetensors"), &header)?;
-    let policy = controllers::make_trained(&file.run.policy, env.spec(), policy_config.as_ref(), &trained)?;
+    let env_config = env_config_arg.map(read_toml_table).transpose()?;
+    let env = run.make_env(env_config.as_ref())?;
+    let policy = run.policy_for(env.spec())?;
     Ok((env, policy, id))
 }

@@ -74,6 +74,9 @@ pub struct EnvSpec {
     /// What [`Env::physical_state`] reports, in its order: each signal's name, SI unit, limits and
     /// which signal it is the reference of (for traces, the viewer's scope and reports).
     pub signals: Vec<Signal>,
+    /// What the `info` of an episode's last step summarises about the episode (tracking errors,
+    /// energy), for evaluation and benchmark reports; the return is not listed (every env has it).
+    pub episode_metrics: Vec<crate::EpisodeMetric>,
 }
 
 impl EnvSpec {

@@ -7,10 +7,12 @@
 //! * [`make`]: the registry of versioned env ids with typed, serde-read configs
 //!   ([`registry`]: one table, filled by each task file's `register`).
 //! * [`tasks`]: one task per file; [`task_family`]: one env over several (multi-task training).
-//! * [`Signal`]: what each entry of an env's physical state is (unit, limits, reference).
+//! * [`Signal`]: what each entry of an env's physical state is (unit, limits, reference);
+//!   [`EpisodeMetric`]: what an env reports about a whole episode (RMSE, energy), and which way is better.
 
 pub mod config;
 pub mod env;
+pub mod metric;
 pub mod reference;
 pub mod registry;
 pub mod render;
@@ -27,6 +29,7 @@ pub mod vec_env;
 pub use config::ConfigError;
 pub use env::{check_action, check_observation, Env, EnvError, EnvExt, EnvSpec, Info, Step};
 pub use registry::{entry, ids, make, make_with, registry, EnvEntry};
+pub use metric::EpisodeMetric;
 pub use signal::Signal;
 pub use render::{RenderBody, RenderState, Shape};
 pub use space::{BoxSpace, Space};

@@ -139,14 +139,8 @@ fn non_empty(t: &toml::Table) -> Option<toml::Table> {
 /// Creates a new run directory `dir` (which must not exist, or be empty) and its `config.toml`.
 /// The env, policy and agent are built once here, so bad options fail before anything is written.
 pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<&toml::Table>, dir: &Path, stop: Arc<AtomicBool>) -> Result<Prepared, AgentError> {
-    if run.steps == 0 {
-        return Err(AgentError::invalid("--steps 0: expected a budget of at least 1 env step"));
-    }
-    let agent_cfg = AgentConfig::parse(&run.agent, agent)?;
+    let agent_cfg = check(&run, &env, &policy, agent)?;
     let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop };
-    let spec = ctx.make_env()?.spec().clone();
-    let policy_obj = ctx.make_policy(&spec)?;
-    check_pairing(&agent_cfg, &ctx.run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
     if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
         return Err(AgentError::invalid(format!(
             "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
@@ -157,6 +151,20 @@ pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<
     std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
     write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table() })?;
     Ok(Prepared { ctx, agent: agent_cfg, resume: false })
+}
+
+/// Everything [`start`] refuses, checked without writing anything: a zero budget, an unknown
+/// agent or bad hyperparameters, an env or policy that does not build, a pairing that cannot work.
+/// Returns the agent's full config.
+pub fn check(run: &RunSpec, env: &toml::Table, policy: &toml::Table, agent: Option<&toml::Table>) -> Result<AgentConfig, AgentError> {
+    if run.steps == 0 {
+        return Err(AgentError::invalid("--steps 0: expected a budget of at least 1 env step"));
+    }
+    let agent_cfg = AgentConfig::parse(&run.agent, agent)?;
+    let spec = envs::make_with(&run.env, non_empty(env).as_ref())?.spec().clone();
+    let policy_obj = controllers::make(&run.policy, &spec, non_empty(policy).as_ref())?;
+    check_pairing(&agent_cfg, &run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
+    Ok(agent_cfg)
 }
 
 /// Reopens run directory `dir` to continue it; `steps` may raise the budget.

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod evaluate;
 pub mod metrics;
 pub mod plot;
+pub mod trained;
 
 mod fsutil;
 

@@ -27,6 +27,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
 use crate::signal::Signal;
 use crate::time_limit::TimeLimit;
@@ -69,17 +70,19 @@ fn signals(names: &[&str], limits: &[f64], lows: &[f64]) -> Vec<Signal> {
     names
         .iter()
         .zip(limits.iter().zip(lows))
-        .map(|(&name, (&limit, &low))| {
-            let unit = match name {
-                "omega" => "rad/s",
-                "torque" => "N·m",
-                "epsilon" => "rad",
-                n if n.starts_with('i') => "A",
-                _ => "V",
-            };
-            Signal::new(name, unit).with_limits(low * limit, limit)
-        })
+        .map(|(&name, (&limit, &low))| Signal::new(name, signal_unit(name)).with_limits(low * limit, limit))
         .collect()
+}
+
+/// The SI unit of the drive's state entry `name`.
+fn signal_unit(name: &str) -> &'static str {
+    match name {
+        "omega" => "rad/s",
+        "torque" => "N·m",
+        "epsilon" => "rad",
+        n if n.starts_with('i') => "A",
+        _ => "V",
+    }
 }
 
 /// Every motor task id, with the GEM id it reproduces.
@@ -466,6 +469,8 @@ impl MotorEnv {
             attrs: motor_attrs(motor, &config, &names, &limits, &nominal),
             observation_names,
             signals: signals(&names, &limits, &lows),
+            // The RMSE of the tracked quantity (the first referenced one when several are).
+            episode_metrics: vec![EpisodeMetric::lower("rmse", signal_unit(names[referenced[0]]))],
         };
         let n_ref = referenced.len();
         Ok(Self {

@@ -20,6 +20,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::env::{check_action, check_observation, Env, EnvError, EnvSpec, Info, Step};
+use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
 use crate::render::{RenderBody, RenderState, Shape};
 use crate::signal::Signal;
@@ -184,6 +185,7 @@ impl SwimmerEnv {
             attrs: vec![("n_links", n as f64), ("joint_range", body.joint_range() as f64)],
             observation_names,
             signals: signals(n, body.joint_range() as f64),
+            episode_metrics: if config.dc_motors.is_some() { vec![EpisodeMetric::lower("electrical_energy", "J")] } else { Vec::new() },
         };
         Ok(Self {
             spec,
