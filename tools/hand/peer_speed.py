@@ -113,7 +113,7 @@ def machine():
     with open("/proc/cpuinfo") as f:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     return {"nproc": len(os.sched_getaffinity(0)), "cpu_model": cpu, "python": platform.python_version(),
-            "platform": platform.platform(), "loadavg_1min_at_start": LOAD}
+            "platform": platform.platform(), "loadavg_1min_at_start": round(LOAD, 2)}
 
 
 def main():
