@@ -6,8 +6,11 @@
 #   --nerve PATH   nerve binary          (default: <repo>/target/release/nerve)
 #   --out DIR      where to write reports (default: <repo>/results/fidelity)
 #   --episodes K   episodes per run, seeds 0..K-1 (default: 5)
+#   --speed MODE   check (default): a failed speed check fails the run;
+#                  report: speed figures are measured and reported, never fail the run
+#                  (CI uses this: a shared VM's wall clock is not a test oracle)
 #
-# Checks (dm_control is the reference; exit 1 if any fails):
+# Checks (dm_control is the reference; exit 1 if any fails; speed ones only with --speed check):
 #   returns  |nerve - dm| / dm  <= 10 % (ncap), <= 25 % (random)
 #   speed    nerve single env, 1 thread  >= 2   x dm_control env.step(), 1 thread
 #            nerve VecEnv, all cores     >= min(1.7, 0.9 x the machine's two-process scaling,
@@ -21,12 +24,13 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 NERVE="$ROOT/target/release/nerve"
 OUT="$ROOT/results/fidelity"
 EPISODES=5
+SPEED_MODE=check
 N_LINKS=6
 ENV_ID="Swimmer${N_LINKS}-v0"
 PERF_STEPS=60000      # nerve perf: timed steps per measurement (long enough to steady the VecEnv figure)
 DM_MIN_STEPS=5000     # dm_control timing must cover at least this many env.step() calls
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "compare.sh: $*" >&2; exit 2; }
 log() { echo "compare.sh: $*" >&2; }
 
@@ -35,10 +39,12 @@ while [ $# -gt 0 ]; do
     --nerve)    [ $# -ge 2 ] || die "--nerve needs a path";    NERVE="$2"; shift 2 ;;
     --out)      [ $# -ge 2 ] || die "--out needs a directory"; OUT="$2"; shift 2 ;;
     --episodes) [ $# -ge 2 ] || die "--episodes needs a number"; EPISODES="$2"; shift 2 ;;
+    --speed)    [ $# -ge 2 ] || die "--speed needs check or report"; SPEED_MODE="$2"; shift 2 ;;
     -h|--help)  usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
 done
+case "$SPEED_MODE" in check|report) ;; *) die "--speed must be check or report, got '$SPEED_MODE'" ;; esac
 [[ "$EPISODES" =~ ^[1-9][0-9]*$ ]] || die "--episodes must be a positive integer, got '$EPISODES'"
 [ -x "$NERVE" ] || die "nerve binary not found or not executable: $NERVE (build it with cargo build --release, or pass --nerve)"
 
@@ -102,7 +108,7 @@ GIT_REV="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
 # 4.-6. Tables, reports, checks.
 set +e
-"$PY" - "$WORK" "$DM_TIMING" "$OUT" "$EPISODES" "$ENV_ID" "$NERVE_VERSION" "$GIT_REV" <<'PYEOF'
+"$PY" - "$WORK" "$DM_TIMING" "$OUT" "$EPISODES" "$ENV_ID" "$NERVE_VERSION" "$GIT_REV" "$SPEED_MODE" <<'PYEOF'
 import datetime
 import importlib.metadata
 import json
@@ -111,7 +117,7 @@ import os
 import sys
 import tempfile
 
-work, dm_timing_path, out_dir, episodes, env_id, nerve_version, git_rev = sys.argv[1:]
+work, dm_timing_path, out_dir, episodes, env_id, nerve_version, git_rev, speed_mode = sys.argv[1:]
 episodes = int(episodes)
 
 LIMITS = {"ncap": 0.10, "random": 0.25}   # max |nerve - dm| / dm
@@ -174,7 +180,7 @@ speed = {
     "min_nerve_vs_dm_control": MIN_NERVE_VS_DM,
     "min_vec_env_vs_single": MIN_VEC_VS_SINGLE,
 }
-checks.append({"name": "nerve vs dm_control speed", "ok": nerve_vs_dm >= MIN_NERVE_VS_DM,
+checks.append({"name": "nerve vs dm_control speed", "speed": True, "ok": nerve_vs_dm >= MIN_NERVE_VS_DM,
                "message": f"nerve single env {single:,.0f} steps/s = {nerve_vs_dm:.2f}x dm_control "
                           f"{dm_sps:,.0f} steps/s (1 thread each), need >= {MIN_NERVE_VS_DM}x"})
 # The VecEnv must scale as well as the machine lets two independent processes scale at the
@@ -183,11 +189,14 @@ machine_scaling = perf["two_process_steps_per_sec"] / single
 need_vec = min(MIN_VEC_VS_SINGLE, 0.9 * machine_scaling)
 speed["machine_two_process_scaling"] = machine_scaling
 speed["need_vec_env_vs_single"] = need_vec
-checks.append({"name": "VecEnv scaling", "ok": vec_vs_single >= need_vec,
+checks.append({"name": "VecEnv scaling", "speed": True, "ok": vec_vs_single >= need_vec,
                "message": f"nerve VecEnv {vec:,.0f} steps/s on {perf['vec_env']['threads']} threads = "
                           f"{vec_vs_single:.2f}x nerve single env {single:,.0f} steps/s, need >= {need_vec:.2f}x "
                           f"(min({MIN_VEC_VS_SINGLE}, 0.9 x the machine's two-process scaling {machine_scaling:.2f}x))"})
-all_ok = all(c["ok"] for c in checks)
+# With --speed report, speed checks are figures in the report, not pass/fail.
+gating = [c for c in checks if speed_mode == "check" or not c.get("speed")]
+all_ok = all(c["ok"] for c in gating)
+advisory = [c for c in checks if c not in gating and not c["ok"]]
 
 yes = lambda ok: "yes" if ok else "**NO**"
 try:
@@ -225,7 +234,8 @@ lines += [
     f"| nerve, 2 processes × 1 env at once | {perf['two_process_steps_per_sec']:,.0f} | {machine_scaling:.2f}× nerve 1 thread (what the machine gives now) | | |",
     f"| dm_control, 1 env, 1 thread | {dm_sps:,.0f} | 1.00 (reference) | | |",
     "",
-    f"Result: {'all checks passed' if all_ok else 'FAILED: ' + '; '.join(c['name'] for c in checks if not c['ok'])}",
+    f"Result: {'all checks passed' if all_ok else 'FAILED: ' + '; '.join(c['name'] for c in gating if not c['ok'])}"
+    + (f" (speed below target, reported only: {'; '.join(c['name'] for c in advisory)})" if advisory else ""),
 ]
 md = "\n".join(lines) + "\n"
 
@@ -274,7 +284,8 @@ print(f"compare.sh: wrote {md_path}")
 print(f"compare.sh: wrote {json_path}")
 for c in checks:
     if not c["ok"]:
-        print(f"compare.sh: FAILED check '{c['name']}': {c['message']}", file=sys.stderr)
+        what = "FAILED check" if c in gating else "speed below target (--speed report: not a failure)"
+        print(f"compare.sh: {what} '{c['name']}': {c['message']}", file=sys.stderr)
 if all_ok:
     print("compare.sh: all checks passed")
 sys.exit(0 if all_ok else 1)
