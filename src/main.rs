@@ -1,5 +1,6 @@
 //! `nerve`: embodied-control environments and controllers, from the command line.
 
+mod bench_cli;
 mod cli_error;
 mod eval;
 mod list;
@@ -29,6 +30,8 @@ enum Command {
     Perf(perf::PerfArgs),
     /// Train a policy on an env with a learner; writes a run directory.
     Train(train::TrainArgs),
+    /// Run a benchmark scenario (scenarios/*.toml): its grid of cells, resumable, then its report.
+    Bench(bench_cli::BenchArgs),
     /// Watch an env with a controller or checkpoint (window), or record it headless (--record).
     View(view::ViewArgs),
 }
@@ -47,6 +50,7 @@ fn main() {
         Command::Perf(args) => perf::run(args),
         Command::Train(args) => train::run(args),
         Command::View(args) => view::run(args),
+        Command::Bench(args) => bench_cli::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

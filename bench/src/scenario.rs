@@ -24,6 +24,7 @@
 //! agent = "ppo"
 //! policy = "mlp"
 //! steps = 200_000
+//! seeds = 5                           # the first 5 of `seeds.train` (default: all of them)
 //! agent_config = {}
 //! policy_config = {}
 //! envs = ["nominal"]                  # default: every env variant
@@ -106,6 +107,8 @@ pub struct Entry {
     pub name: String,
     pub kind: EntryKind,
     pub variants: Vec<usize>,
+    /// A learner's training seeds (the scenario's, or the first `seeds` of them); empty otherwise.
+    pub train_seeds: Vec<u64>,
 }
 
 /// What the report shows.
@@ -197,6 +200,7 @@ struct EntryFile {
     policy_config: Option<toml::Table>,
     transfer: Option<String>,
     envs: Option<Vec<String>>,
+    seeds: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -350,7 +354,7 @@ impl Scenario {
                 keys.iter().find(|k| k.1).map(|k| k.0)
             }
             let kind = if let Some(controller) = &f.controller {
-                if let Some(k) = misplaced(&[("policy", f.policy.is_some()), ("steps", f.steps.is_some()), ("agent_config", f.agent_config.is_some()), ("policy_config", f.policy_config.is_some())]) {
+                if let Some(k) = misplaced(&[("policy", f.policy.is_some()), ("steps", f.steps.is_some()), ("seeds", f.seeds.is_some()), ("agent_config", f.agent_config.is_some()), ("policy_config", f.policy_config.is_some())]) {
                     return Err(err(format!("{key}: `{k}` is for learner entries (`agent = …`); a controller takes `config`")));
                 }
                 let config = f.config.clone().unwrap_or_default();
@@ -380,7 +384,7 @@ impl Scenario {
                 EntryKind::Learner { agent: agent.clone(), policy, steps, agent_config, policy_config }
             } else {
                 let source = f.transfer.clone().expect("one of three");
-                if let Some(k) = misplaced(&[("config", f.config.is_some()), ("policy", f.policy.is_some()), ("steps", f.steps.is_some()), ("agent_config", f.agent_config.is_some()), ("policy_config", f.policy_config.is_some())]) {
+                if let Some(k) = misplaced(&[("config", f.config.is_some()), ("policy", f.policy.is_some()), ("steps", f.steps.is_some()), ("seeds", f.seeds.is_some()), ("agent_config", f.agent_config.is_some()), ("policy_config", f.policy_config.is_some())]) {
                     return Err(err(format!("{key}: `{k}` does not apply to a transfer entry: it evaluates `{source}`'s trained policies as they are")));
                 }
                 let src = entries.iter().find(|e| e.name == source).ok_or_else(|| err(format!("{key}: `transfer` = \"{source}\": no learner entry of that name before this one")))?;
@@ -403,7 +407,15 @@ impl Scenario {
                 }
                 EntryKind::Transfer { source }
             };
-            entries.push(Entry { name: f.name.clone(), kind, variants: selected });
+            let train_seeds = match (&kind, f.seeds) {
+                (EntryKind::Learner { .. }, None) => train_seeds.clone(),
+                (EntryKind::Learner { .. }, Some(n)) if n >= 1 && n as usize <= train_seeds.len() => train_seeds[..n as usize].to_vec(),
+                (EntryKind::Learner { .. }, Some(n)) => {
+                    return Err(err(format!("{key}: `seeds` = {n}: expected 1 to {} (the first N of `seeds.train`)", train_seeds.len())));
+                }
+                _ => Vec::new(),
+            };
+            entries.push(Entry { name: f.name.clone(), kind, variants: selected, train_seeds });
         }
 
         // Report.

@@ -140,7 +140,7 @@ fn non_empty(t: &toml::Table) -> Option<toml::Table> {
 /// The env, policy and agent are built once here, so bad options fail before anything is written.
 pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<&toml::Table>, dir: &Path, stop: Arc<AtomicBool>) -> Result<Prepared, AgentError> {
     let agent_cfg = check(&run, &env, &policy, agent)?;
-    let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop };
+    let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop, pause_at: None };
     if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
         return Err(AgentError::invalid(format!(
             "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
@@ -179,7 +179,7 @@ pub fn resume(dir: &Path, steps: Option<u64>, stop: Arc<AtomicBool>) -> Result<P
     }
     let agent = AgentConfig::parse(&run.agent, Some(&file.agent))?;
     crate::run::checkpoint::check_learner(&dir.join("checkpoint.safetensors"), &run.agent)?;
-    let ctx = TrainContext { run, env_config: non_empty(&file.env), policy_config: non_empty(&file.policy), dir: dir.to_path_buf(), stop };
+    let ctx = TrainContext { run, env_config: non_empty(&file.env), policy_config: non_empty(&file.policy), dir: dir.to_path_buf(), stop, pause_at: None };
     if steps.is_some() {
         write_run_file(dir, &RunFile { run: ctx.run.clone(), ..file })?;
     }

@@ -54,6 +54,10 @@ pub struct TrainContext {
     pub dir: PathBuf,
     /// Set (e.g. by Ctrl-C) to stop after the current iteration with a checkpoint.
     pub stop: Arc<AtomicBool>,
+    /// Pause (stop with a checkpoint, as on Ctrl-C) once this many env steps are trained, within
+    /// the same budget: `nerve bench` evaluates a learner's policy at its learning-curve points
+    /// this way, and resuming continues the uninterrupted run exactly.
+    pub pause_at: Option<u64>,
 }
 
 impl TrainContext {
@@ -226,8 +230,9 @@ impl<'a> Run<'a> {
         self.ctx.run.seed
     }
 
+    /// Whether to stop now with a checkpoint: asked to (Ctrl-C), or at the context's pause point.
     pub fn stop_requested(&self) -> bool {
-        self.ctx.stop_requested()
+        self.ctx.stop_requested() || self.ctx.pause_at.is_some_and(|p| self.progress.env_steps >= p)
     }
 
     /// The pool that evaluations (and an evolution strategy's population) run on.
