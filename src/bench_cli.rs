@@ -49,7 +49,9 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let started = Instant::now();
     let scenario = Scenario::load(&args.file)?;
-    let build = ::bench::this_build("unknown");
+    // Cells are keyed by the sources the binary is built from (see build.rs): a commit that only
+    // touches docs or tests keeps every finished cell, any code change reruns them.
+    let build = format!("src-{}", &env!("NERVE_SOURCE_HASH")[..32]);
     let grid = Grid::expand(&scenario, args.scale, &build)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let name = if args.scale == 1.0 { scenario.name.clone() } else { format!("{}-x{}", scenario.name, args.scale) };

@@ -37,6 +37,13 @@ enum Command {
 }
 
 fn main() {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`nerve bench … --dry-run | head`)
+    // would panic; the default action ends the process quietly, as other CLI tools do.
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // candle's CPU matmuls read RAYON_NUM_THREADS: on this suite's small networks one thread is
     // several times faster than splitting them. (Envs, populations and evaluations use their own
     // explicit pools.) Set before any thread starts; a user's setting wins.

@@ -117,6 +117,9 @@ fn evaluate(
         }
         let ep = controllers::run_episode(env, policy, seed, |_| {}).map_err(|e| BenchError(format!("episode with seed {seed}: {e}")))?;
         on_steps(ep.length as u64);
+        if !ep.episode_return.is_finite() {
+            return Err(BenchError(format!("episode with seed {seed}: the return is {}: expected a finite number (a reward that diverged)", ep.episode_return)));
+        }
         let metrics = metric_names
             .iter()
             .filter_map(|m| ep.final_info.iter().find(|(k, _)| k == m).map(|(_, v)| (m.clone(), *v)))
@@ -252,8 +255,14 @@ fn train_and_evaluate(
         })
         .map_err(|e| BenchError(e.to_string()))?;
         if summary.env_steps < point {
-            // Stopped (Ctrl-C) before the point: the checkpoint resumes it.
-            return Ok(None);
+            if stop.load(Ordering::Relaxed) {
+                // Stopped (Ctrl-C) before the point: the checkpoint resumes it.
+                return Ok(None);
+            }
+            return Err(BenchError(format!(
+                "the learner ended at {} env steps, before the curve point {point} (budget {budget}) and without being stopped",
+                summary.env_steps
+            )));
         }
         // At the point (paused, or stopped there): evaluate now, whatever the stop flag says, so
         // that the point's policy is the one the uninterrupted run has there.

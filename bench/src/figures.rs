@@ -104,8 +104,9 @@ macro_rules! figure {
             let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
         });
         let stem: &Path = $stem;
-        let (png, svg) = (stem.with_extension("png"), stem.with_extension("svg"));
-        let (tmp_png, tmp_svg) = (stem.with_extension("tmp.png"), stem.with_extension("tmp.svg"));
+        // Not with_extension: a stem may hold a dot (an env label `gust-0.5`).
+        let name = |ext: &str| PathBuf::from(format!("{}.{ext}", stem.display()));
+        let (png, svg, tmp_png, tmp_svg) = (name("png"), name("svg"), name("tmp.png"), name("tmp.svg"));
         let result = (|| -> Result<(), BenchError> {
             $draw(BitMapBackend::new(&tmp_png, $size).into_drawing_area(), $($arg),*).map_err(|e| err(&png, e))?;
             $draw(SVGBackend::new(&tmp_svg, $size).into_drawing_area(), $($arg),*).map_err(|e| err(&svg, e))?;

@@ -92,8 +92,8 @@ fn toml_json(t: &toml::Table) -> Value {
 impl Grid {
     /// Expands `scenario` at budget multiplier `scale` (> 0) for `build` (a commit or a binary's hash).
     pub fn expand(scenario: &Scenario, scale: f64, build: &str) -> Result<Self, BenchError> {
-        if !(scale.is_finite() && scale > 0.0) {
-            return Err(BenchError(format!("--scale {scale}: expected a positive budget multiplier (e.g. 0.01 for a smoke run)")));
+        if !(scale.is_finite() && scale > 0.0 && scale <= 1000.0) {
+            return Err(BenchError(format!("--scale {scale}: expected a budget multiplier in (0, 1000] (e.g. 0.01 for a smoke run)")));
         }
         let eval_seeds = &scenario.eval_seeds;
         let eval_cost = |v: usize| eval_seeds.len() as u64 * scenario.variants[v].max_episode_steps;
@@ -149,7 +149,7 @@ impl Grid {
 
     /// Env steps of the whole grid.
     pub fn budget_env_steps(&self) -> u64 {
-        self.cells.iter().map(|c| c.budget_env_steps).sum()
+        self.cells.iter().fold(0u64, |a, c| a.saturating_add(c.budget_env_steps))
     }
 }
 

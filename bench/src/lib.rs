@@ -34,15 +34,6 @@ impl std::fmt::Display for BenchError {
 
 impl std::error::Error for BenchError {}
 
-/// This build's identity, for cell keys: blake3 of the running executable's bytes (every code
-/// change makes a new build), or `fallback` if the executable cannot be read.
-pub fn this_build(fallback: &str) -> String {
-    std::env::current_exe()
-        .and_then(std::fs::read)
-        .map(|bytes| blake3::hash(&bytes).to_hex().to_string())
-        .unwrap_or_else(|_| fallback.to_string())
-}
-
 /// Writes the report of a finished grid into `out`: `report.json`, `report.md`, `scores.csv`,
 /// `scores.json`, `curves.csv` and the figures ([`figures`]), each atomically. Returns the
 /// report's JSON.

@@ -290,7 +290,16 @@ pub fn results(scenario: &Scenario, grid: &Grid, records: &[CellRecord]) -> Valu
                     let present: Vec<f64> = d.runs(e, v, metric, Some(i)).values.into_iter().flatten().collect();
                     iqm_pts.push(if present.is_empty() { Value::Null } else { interval_json(&stats::interval(&column(&present), stats::iqm, &curve_boot)) });
                 }
-                by_metric.insert(metric.clone(), json!({"env_steps": points, "iqm": iqm_pts}));
+                // A learner evaluates at the first iteration boundary at or after a point: the
+                // x value is the median over seeds of where it actually did (the lower middle).
+                let actual: Vec<u64> = (0..points.len())
+                    .map(|i| {
+                        let mut s: Vec<u64> = cells.iter().filter_map(|&c| records[c].points.get(i).map(|p| p.env_steps)).collect();
+                        s.sort_unstable();
+                        s.get(s.len().saturating_sub(1) / 2).copied().unwrap_or(points[i])
+                    })
+                    .collect();
+                by_metric.insert(metric.clone(), json!({"env_steps": actual, "nominal_env_steps": points, "iqm": iqm_pts}));
             }
             per_v.insert(variants[v].label.clone(), Value::Object(by_metric));
             for (metric, thresholds) in &spec.thresholds {
@@ -308,7 +317,13 @@ pub fn results(scenario: &Scenario, grid: &Grid, records: &[CellRecord]) -> Valu
                     steps.sort_by(f64::total_cmp);
                     let reached = steps.iter().filter(|s| s.is_finite()).count();
                     // The median counts runs that never reached as infinitely slow.
-                    let median = if steps.is_empty() { f64::INFINITY } else { stats::percentile(&steps, 50.0) };
+                    let n = steps.len();
+                    let median = match n {
+                        0 => f64::INFINITY,
+                        _ if n % 2 == 1 => steps[n / 2],
+                        _ if steps[n / 2].is_finite() => (steps[n / 2 - 1] + steps[n / 2]) / 2.0,
+                        _ => f64::INFINITY,
+                    };
                     steps_to_reach.push(json!({"entry": entry.name, "variant": variants[v].label, "metric": metric, "threshold": t,
                         "reached": reached, "runs": steps.len(), "median_env_steps": median.is_finite().then_some(median), "per_seed": per_seed}));
                 }
@@ -661,7 +676,7 @@ pub fn score_exports(scenario: &Scenario, grid: &Grid, records: &[CellRecord]) -
             }).collect();
             for r in 0..per_metric[0].seeds.len() {
                 let values: Vec<String> = per_metric.iter().map(|runs| runs.values[r].map_or(String::new(), |x| format!("{x}"))).collect();
-                csv.push_str(&format!("{},{},{},{},{},{}\n", entry.name, csv_field(&variant.label), variant.id, per_metric[0].seeds[r], steps.get(r).copied().unwrap_or(0), values.join(",")));
+                csv.push_str(&format!("{},{},{},{},{},{}\n", csv_field(&entry.name), csv_field(&variant.label), variant.id, per_metric[0].seeds[r], steps.get(r).copied().unwrap_or(0), values.join(",")));
             }
             for (m, runs) in metrics.iter().zip(&per_metric) {
                 json_out.entry(m.clone()).or_default().entry(variant.label.clone()).or_default().insert(entry.name.clone(), runs.values.clone());
@@ -670,7 +685,7 @@ pub fn score_exports(scenario: &Scenario, grid: &Grid, records: &[CellRecord]) -
                 let CellKind::Learner { seed, .. } = grid.cells[c].kind else { continue };
                 for p in &records[c].points {
                     let values: Vec<String> = metrics.iter().map(|m| point_value(p, m).map_or(String::new(), |x| format!("{x}"))).collect();
-                    curves.push_str(&format!("{},{},{},{},{}\n", entry.name, csv_field(&variant.label), seed, p.env_steps, values.join(",")));
+                    curves.push_str(&format!("{},{},{},{},{}\n", csv_field(&entry.name), csv_field(&variant.label), seed, p.env_steps, values.join(",")));
                 }
             }
         }

@@ -55,7 +55,14 @@ pub fn run_grid(
     }
     let selected = |i: usize| only.is_none_or(|o| o.contains(&i));
     for phase in 0..2 {
-        let todo: Vec<usize> = (0..grid.cells.len()).filter(|&i| grid.cells[i].phase() == phase && records[i].is_none() && selected(i)).collect();
+        // Cells with equal keys (e.g. a nominal env and a sweep point equal to it) are one
+        // computation: run the first, and the others read its record afterwards.
+        let mut todo: Vec<usize> = Vec::new();
+        for i in (0..grid.cells.len()).filter(|&i| grid.cells[i].phase() == phase && records[i].is_none() && selected(i)) {
+            if !todo.iter().any(|&t| grid.cells[t].key == grid.cells[i].key) {
+                todo.push(i);
+            }
+        }
         if todo.is_empty() {
             continue;
         }
@@ -76,12 +83,19 @@ pub fn run_grid(
                     let mut on_steps = |env_steps: u64| {
                         let _ = tx.send((Event::Steps { index, env_steps }, None));
                     };
-                    match run_cell(scenario, grid, index, store, stop, &mut on_steps) {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_cell(scenario, grid, index, store, stop, &mut on_steps)))
+                        .unwrap_or_else(|panic| {
+                            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+                            Err(BenchError(format!("cell {}: panicked: {what}", grid.cells[index].key)))
+                        });
+                    match result {
                         Ok(outcome) => {
                             let _ = tx.send((Event::Finished { index }, Some(outcome)));
                         }
                         Err(e) => {
                             failure.lock().expect("not poisoned").get_or_insert(e);
+                            // The other workers stop too (learners checkpoint), so the error shows now.
+                            stop.store(true, Ordering::Relaxed);
                             return;
                         }
                     }
@@ -102,6 +116,13 @@ pub fn run_grid(
         });
         if let Some(e) = failure.into_inner().expect("not poisoned") {
             return Err(e);
+        }
+        let waiting: Vec<usize> = (0..grid.cells.len()).filter(|&i| grid.cells[i].phase() == phase && records[i].is_none() && selected(i)).collect();
+        for i in waiting {
+            if let Some(r) = store.finished(&grid.cells[i])? {
+                records[i] = Some(r);
+                on_event(&Event::Reused { index: i });
+            }
         }
         if stop.load(Ordering::Relaxed) {
             break;

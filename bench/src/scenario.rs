@@ -235,6 +235,13 @@ impl Scenario {
         }
 
         // Seeds.
+        for (key, list) in [("seeds.train", &file.seeds.train), ("seeds.eval", &file.seeds.eval)] {
+            if let SeedList::Range { first, count } = list {
+                if *count > 100_000 || first.checked_add(*count).is_none() {
+                    return Err(err(format!("`{key}` = {{ first = {first}, count = {count} }}: expected at most 100000 seeds, all below 2^64")));
+                }
+            }
+        }
         let (train_seeds, eval_seeds) = (file.seeds.train.seeds(), file.seeds.eval.seeds());
         for (key, seeds) in [("seeds.train", &train_seeds), ("seeds.eval", &eval_seeds)] {
             let mut sorted = seeds.clone();
@@ -293,6 +300,9 @@ impl Scenario {
                 } else {
                     format!("{label}[{}]", point.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
                 };
+                if variants.iter().any(|v: &Variant| v.label == vlabel) {
+                    return Err(err(format!("{key}: variant `{vlabel}` appears twice: a sweep lists a value twice")));
+                }
                 let env = entry.make(Some(&config)).map_err(|x| err(format!("{key}: variant `{vlabel}`: {x}")))?;
                 let spec = env.spec();
                 variants.push(Variant {

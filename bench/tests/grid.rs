@@ -230,3 +230,48 @@ fn the_report_says_what_the_numbers_say() {
     let md = std::fs::read_to_string(tmp.path().join("report.md")).unwrap();
     assert!(md.starts_with("# Benchmark: pendulum-test") && md.contains(s.question.as_str()) && md.contains("## Provenance"));
 }
+
+#[test]
+fn cells_with_equal_keys_run_once() {
+    // `g = 10.0` is Pendulum-v1's default: the two envs are one, and so are their cells.
+    let text = r#"
+question = "Is a pendulum on Earth a pendulum with g = 10?"
+[seeds]
+eval = [7, 8]
+[[env]]
+id = "Pendulum-v1"
+label = "default"
+[[env]]
+id = "Pendulum-v1"
+label = "swept"
+sweep = { g = [10.0, 5.0] }
+[[entry]]
+name = "zero"
+controller = "zero"
+[report]
+bootstrap_reps = 100
+"#;
+    let s = Scenario::parse(Path::new("scenarios/equal.toml"), text).expect("valid");
+    let grid = Grid::expand(&s, 1.0, "build-a").expect("expands");
+    assert_eq!(grid.cells.len(), 3);
+    assert_eq!(grid.cells[0].key, grid.cells[1].key, "the default and the swept g = 10 are the same cell");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = CellStore::new(tmp.path());
+    let mut started = Vec::new();
+    let stop = Arc::new(AtomicBool::new(false));
+    let GridOutcome::Done(records) = run_grid(&s, &grid, &store, 2, None, &stop, |e| {
+        if let Event::Started { index } = e {
+            started.push(*index);
+        }
+    })
+    .unwrap() else {
+        panic!("done")
+    };
+    assert_eq!(started.len(), 2, "two distinct cells ran: {started:?}");
+    assert_eq!(records[0], records[1]);
+
+    // A sweep listing a value twice is refused.
+    let twice = text.replace("g = [10.0, 5.0]", "g = [5.0, 5.0]");
+    let e = Scenario::parse(Path::new("scenarios/equal.toml"), &twice).unwrap_err().0;
+    assert!(e.contains("appears twice"), "{e}");
+}

@@ -171,7 +171,9 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     run.begin(rows_every_steps(run.progress.env_steps, run.budget(), cfg.eval_every_steps))?;
     let mut action = vec![0.0_f32; a];
     // The stop flag is read once per step, so that the step that sees it also checkpoints.
-    let mut stopped = false;
+    // Already stopped (a resumed run that reached its pause point, or Ctrl-C): no step at all,
+    // so that the policy at a pause is the one the uninterrupted run has there.
+    let mut stopped = run.stop_requested();
     while !run.budget_spent() && !stopped {
         // Act: uniform at first, then a sample of π(·|s).
         if run.progress.env_steps < cfg.learning_starts {

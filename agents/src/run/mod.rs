@@ -294,11 +294,14 @@ impl<'a> Run<'a> {
     }
 
     /// The summary of the run after `iterations` iterations; `completed` says whether it finished
-    /// its budget. A completed run reports its last evaluation; a stopped one is scored now by
-    /// `score_final` (not recorded, so the checkpoint stays that of the uninterrupted run).
+    /// its budget. A completed or paused run reports its last evaluation; a stopped one is scored
+    /// now by `score_final` (not recorded, so the checkpoint stays that of the uninterrupted run).
     pub fn finish(mut self, iterations: u64, completed: bool, score_final: impl FnOnce(&Self) -> Result<(f64, f64), AgentError>) -> Result<Summary, AgentError> {
+        // A pause (`TrainContext::pause_at`) is not an end: its summary reports the latest
+        // evaluation rather than spending episodes on a score nobody keeps.
+        let paused = !self.ctx.stop_requested() && self.stop_requested();
         let (final_eval, final_std) = match self.progress.last_eval {
-            Some(e) if completed => e,
+            Some(e) if completed || paused => e,
             _ => score_final(&self)?,
         };
         let wall = self.wall_time();
