@@ -142,7 +142,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             "system": "nerve", "env": env_id, "controller": policy.name(), "checkpoint": args.target.checkpoint, "episodes": eps,
             "mean": mean, "std": std, "steps_per_sec": steps_per_sec,
             "work_per_step": work_per_step(&episodes).map(|w| serde_json::json!({"spikes": w[0], "synaptic_ops": w[1], "macs": w[2]})),
-            "metrics": tracking_metrics(&episodes).into_iter().map(|(k, v)| {
+            "metrics": tracking_metrics(env.spec(), &episodes).into_iter().map(|(k, v)| {
                 let (m, s) = mean_std(&v);
                 (k.to_string(), serde_json::json!({"mean": m, "std": s, "episodes": v.len()}))
             }).collect::<serde_json::Map<_, _>>(),
@@ -157,9 +157,14 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         println!("{:>8} {:>6} {:>10.2} {:>7}  {}", k, e.seed, e.episode_return, e.length, end);
     }
     println!("return: {mean:.2} ± {std:.2} (mean ± sample std over {} episodes)", returns.len());
-    for (key, values) in tracking_metrics(&episodes) {
+    for (key, values) in tracking_metrics(env.spec(), &episodes) {
         let (m, s) = mean_std(&values);
-        println!("{key}: {m:.4} ± {s:.4} ({} episodes)", values.len());
+        if key == "is_success" {
+            let successes = values.iter().filter(|&&v| v > 0.5).count();
+            println!("success rate: {:.0}% ({successes} of {} episodes end in success)", 100.0 * m, values.len());
+        } else {
+            println!("{key}: {m:.4} ± {s:.4} ({} episodes)", values.len());
+        }
     }
     if let Some(w) = work_per_step(&episodes) {
         println!("work per control step: {:.1} spikes, {:.1} synaptic ops, {:.1} MACs", w[0], w[1], w[2]);
@@ -168,14 +173,19 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A tracking task's episode metrics ([`envs::tracking::METRIC_KEYS`]), and the electrical
-/// energy drawn by motor-driven bodies, from each episode's final info, for the keys that
-/// episodes report.
-fn tracking_metrics(episodes: &[controllers::Episode]) -> Vec<(&'static str, Vec<f64>)> {
-    envs::tracking::METRIC_KEYS
-        .iter()
-        .chain(&["electrical_energy"])
-        .map(|&key| (key, episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).collect::<Vec<f64>>()))
+/// The env's episode metrics ([`envs::EnvSpec::episode_metrics`]: a goal task's `is_success`, a
+/// tracking task's errors), a tracking task's ([`envs::tracking::METRIC_KEYS`]) and the
+/// electrical energy drawn by motor-driven bodies, from each episode's final info, for the keys
+/// that episodes report.
+fn tracking_metrics(spec: &envs::EnvSpec, episodes: &[controllers::Episode]) -> Vec<(&'static str, Vec<f64>)> {
+    let mut keys: Vec<&'static str> = spec.episode_metrics.iter().map(|m| m.name).collect();
+    for k in envs::tracking::METRIC_KEYS.iter().chain(&["electrical_energy"]) {
+        if !keys.contains(k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|key| (key, episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)).collect::<Vec<f64>>()))
         .filter(|(_, v)| !v.is_empty())
         .collect()
 }

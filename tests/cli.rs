@@ -34,7 +34,7 @@ fn list_shows_envs_with_spaces_and_controllers() {
     let (code, out, _) = nerve(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["envs"].as_array().unwrap().len(), 45);
+    assert_eq!(v["envs"].as_array().unwrap().len(), 53);
     assert!(out.contains("BlimpAltitudeDisturbed-v0") && out.contains("\"snn\""));
     let mlp = v["policies"].as_array().unwrap().iter().find(|p| p["name"] == "mlp").expect("mlp in the policies");
     assert_eq!(mlp["has_parameters"], true);
@@ -202,4 +202,19 @@ fn eval_writes_a_trace_of_the_physical_state_with_a_constant_action() {
     assert!(code == 2 && err.contains("expected a .csv"), "{err}");
     assert!(!dir.join("x.txt").exists() && !dir.join("blimp.csv.tmp").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn eval_reports_a_goal_tasks_success_rate() {
+    // HandReach-v0 at zero action: every servo goes to the middle of its range, away from the
+    // initial pose and the goals.
+    let (code, out, err) = nerve(&["eval", "--env", "HandReach-v0", "--controller", "zero", "--episodes", "20"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("success rate: ") && out.contains("of 20 episodes end in success"), "{out}");
+    let (code, out, _) = nerve(&["eval", "--env", "HandReach-v0", "--controller", "zero", "--episodes", "20", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rate = v["metrics"]["is_success"]["mean"].as_f64().unwrap();
+    assert!(rate < 0.5, "{rate}");
+    assert!(v["metrics"]["distance"]["mean"].as_f64().unwrap() > 0.01);
 }

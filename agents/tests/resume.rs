@@ -80,6 +80,14 @@ fn sac_resumes_exactly_with_its_replay_buffer() {
 }
 
 #[test]
+fn td3_with_her_resumes_exactly_with_its_episode_bookkeeping() {
+    // Stopped mid-episode (25-step episodes): the relabelling after the resume draws from the
+    // same episodes as the uninterrupted run's.
+    let cfg = "learning_starts = 150\nhidden = [16]\nbatch_size = 32\neval_every_steps = 210\neval_episodes = 1\nher_future_goals = 4";
+    assert_retraces(("PointReach-v0", "mlp", "td3"), 1000, cfg, &|p| p.env_steps == 420);
+}
+
+#[test]
 fn raising_the_budget_continues_a_finished_off_policy_run() {
     // 500 steps end off the 200-step evaluation grid; resumed to 1000, the final row at 500 is
     // dropped and the curve is the 1000-step run's.

@@ -1,8 +1,8 @@
 //! The Shadow hand's physics cost: `cargo bench -p bodies --bench hand`.
 //!
-//! * `hand/substep`: one physics substep (5 ms, one solver iteration) of the 24-hinge multibody,
+//! * `hand/substep`: one physics substep (8 ms, one solver iteration) of the 24-hinge multibody,
 //!   servo targets moving, no object.
-//! * `hand/control_period`: one 0.04 s control period (8 substeps), new random targets each
+//! * `hand/control_period`: one 0.04 s control period (5 substeps), new random targets each
 //!   period: what one hand env step costs in physics.
 
 use std::hint::black_box;

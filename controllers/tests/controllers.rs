@@ -167,6 +167,7 @@ fn registry_errors_name_what_is_wrong() {
         observation_names: vec![],
         signals: vec![],
         episode_metrics: vec![],
+        goal: None,
     };
     let err = make("ncap", &other, None).unwrap_err().to_string();
     assert!(err.contains("cannot drive Pendulum-v1") && err.contains("swimmer"), "{err}");

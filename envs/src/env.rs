@@ -77,6 +77,30 @@ pub struct EnvSpec {
     /// What the `info` of an episode's last step summarises about the episode (tracking errors,
     /// energy), for evaluation and benchmark reports; the return is not listed (every env has it).
     pub episode_metrics: Vec<crate::EpisodeMetric>,
+    /// For a goal-conditioned env (Gymnasium-Robotics' `GoalEnv`: the hand's tasks), where its
+    /// achieved and desired goals sit in the observation; the env's [`Env::compute_reward`] and
+    /// [`Env::is_success`] take such goals. `None` for other envs.
+    pub goal: Option<GoalSpec>,
+}
+
+/// Where a goal-conditioned env's goals sit in its flat observation: the entries
+/// `achieved` and `desired` of equal length. Gymnasium-Robotics' Dict observation is
+/// `desired_goal = obs[desired]`, `achieved_goal = obs[achieved]` and `observation` the rest of
+/// the vector (the achieved goal included, as there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoalSpec {
+    pub achieved: std::ops::Range<usize>,
+    pub desired: std::ops::Range<usize>,
+}
+
+impl GoalSpec {
+    pub fn len(&self) -> usize {
+        self.desired.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.desired.is_empty()
+    }
 }
 
 impl EnvSpec {
@@ -115,6 +139,9 @@ pub enum EnvError {
     Config { env: String, message: String },
     /// A snapshot could not be taken, or could not be restored (unreadable, or another env's).
     Snapshot { env: String, message: String },
+    /// A goal-conditioned call (`compute_reward`, `is_success`) on an env without goals, or with
+    /// goals of the wrong length.
+    Goal { env: String, message: String },
 }
 
 impl fmt::Display for EnvError {
@@ -137,6 +164,7 @@ impl fmt::Display for EnvError {
             }
             EnvError::Config { env, message } => write!(f, "{env}: invalid config: {message}"),
             EnvError::Snapshot { env, message } => write!(f, "{env}: snapshot: {message}"),
+            EnvError::Goal { env, message } => write!(f, "{env}: {message}"),
         }
     }
 }
@@ -147,6 +175,11 @@ impl EnvError {
     /// The error of an env that cannot snapshot its state.
     pub fn snapshot_unsupported(env: &str) -> Self {
         EnvError::Snapshot { env: env.to_string(), message: "this env cannot snapshot its state, so training on it cannot resume exactly".into() }
+    }
+
+    /// The error of a goal-conditioned call on an env without goals.
+    pub fn not_goal_conditioned(env: &str) -> Self {
+        EnvError::Goal { env: env.to_string(), message: "this env is not goal-conditioned (it has no achieved and desired goals)".into() }
     }
 
     /// A config error of env `env` (see [`crate::config`]).
@@ -196,6 +229,34 @@ pub trait Env: Send {
         let _ = snapshot;
         Err(EnvError::snapshot_unsupported(&self.spec().id))
     }
+
+    /// Gymnasium-Robotics' `compute_reward(achieved_goal, desired_goal, info)`: the reward of a
+    /// step that ended with goal `achieved` when `desired` was asked (each of
+    /// [`GoalSpec::len`] entries). It depends on nothing else, so hindsight relabelling (HER)
+    /// may call it with any pair. Envs without [`EnvSpec::goal`] return [`EnvError::Goal`].
+    fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
+        let _ = (achieved, desired);
+        Err(EnvError::not_goal_conditioned(&self.spec().id))
+    }
+
+    /// Whether goal `achieved` counts as reaching `desired` (`info["is_success"]`).
+    fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
+        let _ = (achieved, desired);
+        Err(EnvError::not_goal_conditioned(&self.spec().id))
+    }
+}
+
+/// Checks a goal pair's lengths against `spec`'s [`GoalSpec`]: what every goal-conditioned
+/// env's `compute_reward` and `is_success` do first.
+pub fn check_goals(spec: &EnvSpec, achieved: &[f32], desired: &[f32]) -> Result<(), EnvError> {
+    let Some(goal) = &spec.goal else { return Err(EnvError::not_goal_conditioned(&spec.id)) };
+    if achieved.len() != goal.len() || desired.len() != goal.len() {
+        return Err(EnvError::Goal {
+            env: spec.id.clone(),
+            message: format!("goals have {} (achieved) and {} (desired) entries, expected {}", achieved.len(), desired.len(), goal.len()),
+        });
+    }
+    Ok(())
 }
 
 /// Checks an action against a Box action space: length and finiteness. Returns the action clipped into `scratch`.
@@ -265,6 +326,12 @@ impl<E: Env + ?Sized> Env for Box<E> {
     }
     fn restore(&mut self, snapshot: &[u8]) -> Result<(), EnvError> {
         (**self).restore(snapshot)
+    }
+    fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
+        (**self).compute_reward(achieved, desired)
+    }
+    fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
+        (**self).is_success(achieved, desired)
     }
 }
 

@@ -27,7 +27,7 @@ pub mod tracking;
 pub mod vec_env;
 
 pub use config::ConfigError;
-pub use env::{check_action, check_observation, Env, EnvError, EnvExt, EnvSpec, Info, Step};
+pub use env::{check_action, check_goals, check_observation, Env, EnvError, EnvExt, EnvSpec, GoalSpec, Info, Step};
 pub use registry::{entry, ids, make, make_with, registry, EnvEntry};
 pub use metric::EpisodeMetric;
 pub use signal::Signal;

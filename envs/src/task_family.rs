@@ -111,6 +111,7 @@ impl TaskFamily {
             observation_names,
             signals,
             episode_metrics: base.episode_metrics.iter().filter(|m| members.iter().all(|o| o.spec().episode_metrics.contains(m))).cloned().collect(),
+            goal: None,
         };
         Ok(Self { spec, members, cumulative, task_id: config.task_id, current: 0, started: false, rng: Xoshiro256PlusPlus::seed_from_u64(0) })
     }

@@ -67,6 +67,14 @@ impl<E: Env> Env for TimeLimit<E> {
         self.inner.physical_state(out)
     }
 
+    fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
+        self.inner.compute_reward(achieved, desired)
+    }
+
+    fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
+        self.inner.is_success(achieved, desired)
+    }
+
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
         let inner = self.inner.snapshot()?;
         Ok(snapshot::encode(&TimeLimitSnapshot { max_episode_steps: self.max_episode_steps, elapsed: self.elapsed, needs_reset: self.needs_reset, inner }))

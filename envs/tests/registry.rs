@@ -9,7 +9,7 @@ fn table(text: &str) -> toml::Table {
 #[test]
 fn every_entry_describes_its_family_config_and_signals() {
     let families: std::collections::BTreeSet<&str> = registry().iter().map(|e| e.family).collect();
-    assert_eq!(families.into_iter().collect::<Vec<_>>(), ["blimp", "classic", "motor", "swimmer"]);
+    assert_eq!(families.into_iter().collect::<Vec<_>>(), ["blimp", "classic", "hand", "motor", "swimmer"]);
     for e in registry() {
         assert!(!e.summary.is_empty(), "{}", e.id);
         // The defaults are a config the entry accepts as given.

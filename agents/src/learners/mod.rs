@@ -5,6 +5,7 @@
 
 pub mod cmaes;
 pub mod es;
+pub mod her;
 pub mod mimic_pid;
 pub mod off_policy;
 pub mod ppo;
@@ -164,6 +165,15 @@ pub fn check(run: &RunSpec, env: &toml::Table, policy: &toml::Table, agent: Opti
     let spec = envs::make_with(&run.env, non_empty(env).as_ref())?.spec().clone();
     let policy_obj = controllers::make(&run.policy, &spec, non_empty(policy).as_ref())?;
     check_pairing(&agent_cfg, &run.policy, policy_obj.parameters().map_or(0, |p| p.len()))?;
+    match &agent_cfg {
+        AgentConfig::Td3(cfg, _) if cfg.her_future_goals > 0 => {
+            her::check(&run.agent, cfg.her_future_goals, cfg.buffer_size, &spec)?;
+        }
+        AgentConfig::Sac(cfg) if cfg.her_future_goals > 0 => {
+            her::check("sac", cfg.her_future_goals, cfg.buffer_size, &spec)?;
+        }
+        _ => {}
+    }
     Ok(agent_cfg)
 }
 

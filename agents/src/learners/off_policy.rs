@@ -11,6 +11,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::run::checkpoint::Tensors;
 use crate::run::Run;
@@ -71,6 +72,7 @@ impl Interaction {
         self.ep_return += s.reward;
         replay.push(&self.obs, &self.next_obs, action, s.reward as f32, s.terminated, osc, next_osc);
         if s.done() {
+            replay.end_episode();
             self.recent.push(self.ep_return);
             run.log_episode(self.ep_return, self.ep_step as u64 + 1)?;
             self.episode += 1;
@@ -122,17 +124,22 @@ pub struct Minibatch {
     pub next_osc: Tensor,
 }
 
-/// Draws `batch` transitions uniformly (with replacement) from `replay` with `rng`.
-pub fn sample(replay: &Replay, batch: usize, rng: &mut Xoshiro256PlusPlus) -> Result<Minibatch, AgentError> {
+/// Draws `batch` transitions uniformly (with replacement) from `replay` with `rng`, relabelling
+/// goals with `her` if given ([`crate::learners::her`]).
+pub fn sample(replay: &Replay, batch: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Minibatch, AgentError> {
     let dev = Device::Cpu;
     let idx: Vec<usize> = (0..batch).map(|_| rng.random_range(0..replay.len)).collect();
     let rows = |src: &[f32], w: usize| Tensor::from_vec(Replay::gather(src, w, &idx), (batch, w), &dev);
     let column = |src: &[f32]| Tensor::from_vec(Replay::gather(src, 1, &idx), batch, &dev);
+    let (mut obs, mut next_obs, mut rewards) = (Replay::gather(&replay.obs, replay.d, &idx), Replay::gather(&replay.next_obs, replay.d, &idx), Replay::gather(&replay.rewards, 1, &idx));
+    if let Some(her) = her {
+        her.relabel(replay, &idx, &mut obs, &mut next_obs, &mut rewards, rng)?;
+    }
     Ok(Minibatch {
-        obs: rows(&replay.obs, replay.d)?,
-        next_obs: rows(&replay.next_obs, replay.d)?,
+        obs: Tensor::from_vec(obs, (batch, replay.d), &dev)?,
+        next_obs: Tensor::from_vec(next_obs, (batch, replay.d), &dev)?,
         actions: rows(&replay.actions, replay.a)?,
-        rewards: column(&replay.rewards)?,
+        rewards: Tensor::from_vec(rewards, batch, &dev)?,
         dones: column(&replay.dones)?,
         osc: column(&replay.osc)?,
         next_osc: column(&replay.next_osc)?,

@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, sample, Interaction, InteractionState};
+use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::Mlp;
 use crate::optim::TensorAdam;
@@ -46,6 +47,10 @@ pub struct SacConfig {
     /// Write the resumable checkpoint (replay buffer included) every this many env steps, besides
     /// at the end and on a stop (0: only then).
     pub checkpoint_every_steps: u64,
+    /// Hindsight experience replay ([`crate::learners::her`], the "future" strategy): k relabelled
+    /// goals per real one (a fraction k/(k + 1) of each minibatch); 0: off. Needs a
+    /// goal-conditioned env (the hand tasks, `PointReach-v0`); Gymnasium-Robotics' baselines use 4.
+    pub her_future_goals: usize,
 }
 
 impl Default for SacConfig {
@@ -65,6 +70,7 @@ impl Default for SacConfig {
             eval_episodes: 5,
             eval_every_steps: 5_000,
             checkpoint_every_steps: 100_000,
+            her_future_goals: 0,
         }
     }
 }
@@ -110,6 +116,13 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     let bias: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h + l) / 2.0).collect();
     let (scale_t, bias_t) = (Tensor::from_slice(&scale, a, &dev)?, Tensor::from_slice(&bias, a, &dev)?);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[30]));
+    // The env that recomputes relabelled rewards (a second instance: the interacting one is
+    // borrowed mutably while minibatches are drawn).
+    let reward_env = if cfg.her_future_goals > 0 { Some(ctx.make_env()?) } else { None };
+    let her = match &reward_env {
+        Some(env) => Some(Her::new("sac", cfg.her_future_goals, cfg.buffer_size, env.as_ref())?),
+        None => None,
+    };
 
     // Actor: mean and log-std networks of the `mlp` policy's architecture; twin critics, their
     // targets, the temperature, and their optimisers.
@@ -187,7 +200,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         let step = run.progress.env_steps;
 
         if step > cfg.learning_starts {
-            let b = sample(&replay, cfg.batch_size, &mut rng)?;
+            let b = sample(&replay, cfg.batch_size, &mut rng, her.as_ref())?;
             let noise = Tensor::from_vec(normal(&mut rng, cfg.batch_size * a), (cfg.batch_size, a), &dev)?;
             // Critics: soft Bellman targets from the current policy at s'.
             let alpha = alpha_now()?;
@@ -272,6 +285,9 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
             tensors.vars("critics", &critic_vars)?.vars("target_critics", &target_vars)?.vars("log_alpha", std::slice::from_ref(&log_alpha))?;
             tensors.adam("actor_adam", &actor_opt)?.adam("q_adam", &q_opt)?.adam("alpha_adam", &alpha_opt)?;
             tensors.extend(replay.tensors());
+            for (name, values) in replay.episode_tensors() {
+                tensors.owned(name, values);
+            }
             run.save_checkpoint(&tensors, &state)?;
         }
     }

@@ -15,6 +15,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, sample, Interaction, InteractionState};
+use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{flatten, Actor, Mlp};
 use crate::optim::TensorAdam;
@@ -51,6 +52,10 @@ pub struct Td3Config {
     /// Write the resumable checkpoint (replay buffer included) every this many env steps, besides
     /// at the end and on a stop (0: only then).
     pub checkpoint_every_steps: u64,
+    /// Hindsight experience replay ([`crate::learners::her`], the "future" strategy): k relabelled
+    /// goals per real one (a fraction k/(k + 1) of each minibatch); 0: off. Needs a
+    /// goal-conditioned env (the hand tasks, `PointReach-v0`); Gymnasium-Robotics' baselines use 4.
+    pub her_future_goals: usize,
 }
 
 impl Default for Td3Config {
@@ -70,6 +75,7 @@ impl Default for Td3Config {
             eval_episodes: 5,
             eval_every_steps: 5_000,
             checkpoint_every_steps: 100_000,
+            her_future_goals: 0,
         }
     }
 }
@@ -126,6 +132,13 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     let (d, a) = (spec.obs_dim(), spec.act_dim());
     let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[20]));
+    // The env that recomputes relabelled rewards (a second instance: the interacting one is
+    // borrowed mutably while minibatches are drawn).
+    let reward_env = if cfg.her_future_goals > 0 { Some(ctx.make_env()?) } else { None };
+    let her = match &reward_env {
+        Some(env) => Some(Her::new(agent, cfg.her_future_goals, cfg.buffer_size, env.as_ref())?),
+        None => None,
+    };
 
     // Actor, critics (one for DDPG), their targets and optimisers.
     let actor = Actor::build(agent, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
@@ -189,7 +202,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         // Learn: critics towards the (smoothed, clipped double-Q) target, then the delayed actor
         // and the targets.
         if step > cfg.learning_starts {
-            let b = sample(&replay, cfg.batch_size, &mut rng)?;
+            let b = sample(&replay, cfg.batch_size, &mut rng, her.as_ref())?;
             let smoothing: Vec<f32> = (0..cfg.batch_size * a)
                 .map(|k| {
                     let n: f32 = StandardNormal.sample(&mut rng);
@@ -274,6 +287,9 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
             tensors.vars("critics", &critic_vars)?.vars("target_critics", &target_critic_vars)?;
             tensors.adam("actor_adam", &actor_opt)?.adam("critic_adam", &critic_opt)?;
             tensors.extend(replay.tensors());
+            for (name, values) in replay.episode_tensors() {
+                tensors.owned(name, values);
+            }
             run.save_checkpoint(&tensors, &state)?;
         }
     }

@@ -241,6 +241,12 @@ impl<'a> TensorList<'a> {
     }
 
     /// Borrowed tensors, e.g. a replay buffer's.
+    /// Tensor `name`, owned.
+    pub fn owned(&mut self, name: &str, values: Vec<f32>) -> &mut Self {
+        self.entries.push((name.to_string(), std::borrow::Cow::Owned(values)));
+        self
+    }
+
     pub fn extend(&mut self, tensors: impl IntoIterator<Item = (&'static str, &'a [f32])>) -> &mut Self {
         self.entries.extend(tensors.into_iter().map(|(n, v)| (n.to_string(), std::borrow::Cow::Borrowed(v))));
         self

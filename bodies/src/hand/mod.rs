@@ -19,14 +19,17 @@
 //!   other (in the XML only 18 frictionless finger-finger pairs would).
 
 pub mod kinematics;
+pub mod object;
 
 use rapier3d::glamx::{DQuat, DVec3};
 use rapier3d::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use kinematics::{Frame, Shape, ACTUATORS, COUPLED_JOINTS, FINGERTIPS, LINKS, N_ACTUATORS, N_JOINTS};
 
 use crate::error::positive;
-use crate::BodyError;
+use crate::{BodyError, SnapshotError};
+use object::{Object, ObjectShape};
 
 /// Collision group of the hand's colliders.
 pub const HAND_GROUP: Group = Group::GROUP_1;
@@ -34,9 +37,10 @@ pub const HAND_GROUP: Group = Group::GROUP_1;
 pub const OBJECT_GROUP: Group = Group::GROUP_2;
 
 /// How the hand is simulated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandParams {
-    /// Physics substep (s).
+    /// Physics substep (s); 8 ms (5 per 0.04 s control period), the one every hand task and
+    /// measurement in nerve uses.
     pub physics_dt: f64,
     /// Rapier solver iterations per substep.
     pub solver_iterations: usize,
@@ -48,7 +52,7 @@ pub struct HandParams {
 
 impl Default for HandParams {
     fn default() -> Self {
-        Self { physics_dt: 0.005, solver_iterations: 1, gravity: -9.81, friction: 1.0 }
+        Self { physics_dt: 0.008, solver_iterations: 1, gravity: -9.81, friction: 1.0 }
     }
 }
 
@@ -266,12 +270,16 @@ impl Hand {
         }
     }
 
-    /// Moves each distal joint's limits to the tendon's band at the middle joint's angle.
+    /// Moves each distal joint's limits to the tendon's band at the middle joint's angle at the end
+    /// of the coming substep (its angle plus its speed times the substep: the limits then lag the
+    /// middle joint by the change of its speed within one substep only).
     fn update_coupling(&mut self) {
         let q = self.joint_positions();
+        let qd = self.joint_velocities();
+        let dt = self.params.physics_dt;
         let (mb, _) = self.world.multibody_joints.get_mut(self.joints[0]).expect("the hand's multibody");
         for (distal, middle) in COUPLED_JOINTS {
-            let [lo, hi] = kinematics::coupled_range(q[middle], LINKS[distal + 1].range);
+            let [lo, hi] = kinematics::coupled_range(q[middle] + qd[middle] * dt, LINKS[distal + 1].range);
             mb.link_mut(distal + 1).expect("hinge link").joint.data.set_limits(JointAxis::AngX, [lo as Real, hi as Real]);
         }
     }
@@ -282,22 +290,42 @@ impl Hand {
     }
 
     /// Adds a free box of half-extents `half_extents` (m) and density `density` (kg/m³) with its
-    /// centre at `position` (m, world), axis-aligned, in [`OBJECT_GROUP`] (it touches the hand and
-    /// other objects), with the hand's friction coefficient. Gymnasium-Robotics' block is
-    /// `[0.025; 3]` at 567 kg/m³ (70.9 g), dropped from (1, 0.87, 0.2).
+    /// centre at `position` (m, world), axis-aligned: [`Hand::add_object`] of a box.
+    /// Gymnasium-Robotics' block is `[0.025; 3]` at 567 kg/m³ (70.9 g), dropped from (1, 0.87, 0.2).
     pub fn add_box(&mut self, half_extents: [f64; 3], density: f64, position: [f64; 3]) -> Result<RigidBodyHandle, BodyError> {
-        for (k, h) in half_extents.iter().enumerate() {
-            positive(["half_extents[0]", "half_extents[1]", "half_extents[2]"][k], *h)?;
-        }
-        positive("density", density)?;
-        if let Some(i) = position.iter().position(|x| !x.is_finite()) {
-            return Err(BodyError::new("position", position[i], "finite coordinates (m)"));
-        }
-        let body = RigidBodyBuilder::dynamic().translation(vec3(position).as_vec3()).can_sleep(false).build();
+        self.add_object(&Object { shape: ObjectShape::Box { half_extents }, density }, position, [1.0, 0.0, 0.0, 0.0])
+    }
+
+    /// Adds a free object ([`object`]) with its centre at `position` (m, world) and orientation
+    /// `rotation` (unit quaternion (w, x, y, z), normalised here), at rest, in [`OBJECT_GROUP`]:
+    /// it touches the hand, the floor and other objects, with the hand's friction coefficient.
+    pub fn add_object(&mut self, object: &Object, position: [f64; 3], rotation: [f64; 4]) -> Result<RigidBodyHandle, BodyError> {
+        object.validate()?;
+        check_pose(position, rotation)?;
+        let mass = object.mass();
+        let (linear_damping, angular_damping) = object.damping_rates();
+        let mprops = MassProperties::new(Vector::ZERO, mass as Real, vec3(object.principal_inertia()).as_vec3());
+        let body = RigidBodyBuilder::dynamic()
+            .pose(Pose::from_parts(vec3(position).as_vec3(), quat(rotation).as_quat()))
+            .additional_mass_properties(mprops)
+            .linear_damping(linear_damping as Real)
+            .angular_damping(angular_damping as Real)
+            .can_sleep(false)
+            .build();
         let handle = self.world.bodies.insert(body);
-        let [x, y, z] = half_extents.map(|h| h as Real);
-        let collider = ColliderBuilder::cuboid(x, y, z)
-            .density(density as Real)
+        let shape = match object.shape {
+            ObjectShape::Box { half_extents: [x, y, z] } => ColliderBuilder::cuboid(x as Real, y as Real, z as Real),
+            ObjectShape::Capsule { radius, half_length } => ColliderBuilder::capsule_z(half_length as Real, radius as Real),
+            // Rapier's cylinder lies along y: a quarter turn about x puts it along z.
+            ObjectShape::Cylinder { radius, half_length } => ColliderBuilder::cylinder(half_length as Real, radius as Real)
+                .rotation(Vector::new(std::f32::consts::FRAC_PI_2, 0.0, 0.0)),
+            ObjectShape::Ellipsoid { radii } => {
+                let points: Vec<Vector> = object::ellipsoid_points(radii, 8).iter().map(|p| vec3(*p).as_vec3()).collect();
+                ColliderBuilder::convex_hull(&points).ok_or_else(|| BodyError::new("radii", format!("{radii:?}"), "semi-axes whose points span a volume"))?
+            }
+        };
+        let collider = shape
+            .density(0.0)
             .friction(self.params.friction as Real)
             .collision_groups(InteractionGroups::new(OBJECT_GROUP, HAND_GROUP | OBJECT_GROUP, InteractionTestMode::And))
             .build();
@@ -305,14 +333,108 @@ impl Hand {
         Ok(handle)
     }
 
+    /// Adds the floor: a fixed half-space below world height `height` (m), in [`OBJECT_GROUP`]
+    /// (objects land on it; the hand does not reach it). Gymnasium-Robotics' floor is at 0 m
+    /// (−0.2 m under the pen).
+    pub fn add_floor(&mut self, height: f64) -> Result<ColliderHandle, BodyError> {
+        if !height.is_finite() {
+            return Err(BodyError::new("floor height", height, "a finite height (m)"));
+        }
+        let collider = ColliderBuilder::new(SharedShape::halfspace(Vector::Z))
+            .translation(Vector::new(0.0, 0.0, height as Real))
+            .friction(self.params.friction as Real)
+            .collision_groups(InteractionGroups::new(OBJECT_GROUP, OBJECT_GROUP, InteractionTestMode::And))
+            .build();
+        Ok(self.world.colliders.insert(collider))
+    }
+
     /// A rigid body's centre position (m, world).
     pub fn body_position(&self, handle: RigidBodyHandle) -> [f64; 3] {
         self.world.bodies[handle].translation().as_dvec3().to_array()
     }
 
+    /// A rigid body's orientation, unit quaternion (w, x, y, z), world frame.
+    pub fn body_rotation(&self, handle: RigidBodyHandle) -> [f64; 4] {
+        let q = self.world.bodies[handle].rotation().as_dquat();
+        [q.w, q.x, q.y, q.z]
+    }
+
+    /// A rigid body's linear velocity (m/s) and angular velocity (rad/s), world frame.
+    pub fn body_velocity(&self, handle: RigidBodyHandle) -> ([f64; 3], [f64; 3]) {
+        let rb = &self.world.bodies[handle];
+        (rb.linvel().as_dvec3().to_array(), rb.angvel().as_dvec3().to_array())
+    }
+
+    /// Puts a free body at `position` (m) and orientation `rotation` ((w, x, y, z), normalised
+    /// here), at rest. A non-finite or zero pose is an error and changes nothing.
+    pub fn set_body_pose(&mut self, handle: RigidBodyHandle, position: [f64; 3], rotation: [f64; 4]) -> Result<(), BodyError> {
+        check_pose(position, rotation)?;
+        let rb = &mut self.world.bodies[handle];
+        rb.set_position(Pose::from_parts(vec3(position).as_vec3(), quat(rotation).as_quat()), true);
+        rb.set_linvel(Vector::ZERO, true);
+        rb.set_angvel(Vector::ZERO, true);
+        Ok(())
+    }
+
     /// The five fingertip sites' world positions (m), [`FINGERTIPS`] order.
     pub fn fingertip_positions(&self) -> [[f64; 3]; 5] {
-        let frames = self.link_frames();
-        FINGERTIPS.map(|(link, site)| frames[link].apply(vec3(site)).to_array())
+        FINGERTIPS.map(|(link, site)| from_pose(self.world.bodies[self.links[link]].position()).apply(vec3(site)).to_array())
     }
+
+    /// Everything that decides the hand's future (and that of the objects in its world), as
+    /// CBOR bytes: the whole Rapier world (bodies, colliders, the multibody with its joint
+    /// coordinates and limits, contact manifolds with their warm-start impulses; Rapier's serde
+    /// support), the servo targets and the time. [`Hand::restore`] continues bit for bit.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let snapshot = SnapshotRef { params: &self.params, world: &self.world, targets: &self.targets, time: self.time };
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&snapshot, &mut bytes).expect("writing CBOR into memory cannot fail");
+        bytes
+    }
+
+    /// Restores a [`Hand::snapshot`] of a hand with the same parameters. On error the hand is
+    /// unchanged.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<(), SnapshotError> {
+        let s: SnapshotOwned = ciborium::from_reader(bytes).map_err(|e| SnapshotError::new(format!("not a readable hand snapshot ({e})")))?;
+        if s.params != self.params {
+            return Err(SnapshotError::new(format!("taken from a hand with other parameters ({:?}), not {:?}", s.params, self.params)));
+        }
+        if s.world.multibody_joints.get(self.joints[0]).is_none() || self.links.iter().any(|&h| s.world.bodies.get(h).is_none()) {
+            return Err(SnapshotError::new("the Rapier world does not hold this hand's links"));
+        }
+        if s.targets.len() != N_ACTUATORS || s.targets.iter().any(|t| !t.is_finite()) {
+            return Err(SnapshotError::new("servo targets of the wrong count or not finite"));
+        }
+        self.world = s.world;
+        self.targets.copy_from_slice(&s.targets);
+        self.time = s.time;
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    params: &'a HandParams,
+    world: &'a PhysicsWorld,
+    targets: &'a [f64; N_ACTUATORS],
+    time: f64,
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    params: HandParams,
+    world: PhysicsWorld,
+    targets: Vec<f64>,
+    time: f64,
+}
+
+fn check_pose(position: [f64; 3], rotation: [f64; 4]) -> Result<(), BodyError> {
+    if let Some(i) = position.iter().position(|x| !x.is_finite()) {
+        return Err(BodyError::new("position", position[i], "finite coordinates (m)"));
+    }
+    let norm = rotation.iter().map(|q| q * q).sum::<f64>().sqrt();
+    if !(norm.is_finite() && norm > 1e-9) {
+        return Err(BodyError::new("rotation", format!("{rotation:?}"), "a non-zero finite quaternion (w, x, y, z)"));
+    }
+    Ok(())
 }

@@ -250,6 +250,7 @@ impl BlimpAltitudeEnv {
             observation_names: ["measured_altitude", "reference_altitude", "measured_climb_rate", "reference_rate"].map(String::from).to_vec(),
             signals,
             episode_metrics: crate::metric::tracking("m"),
+            goal: None,
         };
         let episode = Episode { metrics: TrackingMetrics::new(config.control_dt, config.settle_band, config.settle_floor, config.steady_window), done: true, ..Default::default() };
         Ok(Self { spec, net_lift, body, altimeter, rng: Xoshiro256PlusPlus::seed_from_u64(0), episode, action: Vec::with_capacity(1), config })

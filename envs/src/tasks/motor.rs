@@ -471,6 +471,7 @@ impl MotorEnv {
             signals: signals(&names, &limits, &lows),
             // The RMSE of the tracked quantity (the first referenced one when several are).
             episode_metrics: vec![EpisodeMetric::lower("rmse", signal_unit(names[referenced[0]]))],
+            goal: None,
         };
         let n_ref = referenced.len();
         Ok(Self {

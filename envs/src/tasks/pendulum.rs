@@ -90,6 +90,7 @@ impl PendulumEnv {
             observation_names: vec!["cos_theta".into(), "sin_theta".into(), "theta_dot".into()],
             signals: vec![Signal::new("theta", "rad"), Signal::new("theta_dot", "rad/s").with_limits(-MAX_SPEED, MAX_SPEED)],
             episode_metrics: Vec::new(),
+            goal: None,
         };
         Ok(Self { spec, config, state: [0.0; 2], rng: Xoshiro256PlusPlus::seed_from_u64(0), action: Vec::with_capacity(1), time: 0.0 })
     }

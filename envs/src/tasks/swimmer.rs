@@ -186,6 +186,7 @@ impl SwimmerEnv {
             observation_names,
             signals: signals(n, body.joint_range() as f64),
             episode_metrics: if config.dc_motors.is_some() { vec![EpisodeMetric::lower("electrical_energy", "J")] } else { Vec::new() },
+            goal: None,
         };
         Ok(Self {
             spec,
