@@ -176,3 +176,97 @@ fn bad_objects_are_refused() {
     assert!(hand.add_box([0.025; 3], -1.0, [1.0, 0.87, 0.2]).unwrap_err().to_string().contains("density"));
     assert!(hand.add_box([0.025; 3], 567.0, [f64::NAN, 0.87, 0.2]).is_err());
 }
+
+/// Joint angles (rad) where the first finger's and the thumb's fingertip sites meet in front of
+/// the palm (at least 6 cm towards the fingers from the palm's origin and 2 cm above it): a
+/// coarse grid over first-finger flexion (FFJ2, FFJ1 with FFJ0 on the tendon's line) and the
+/// thumb (THJ4, THJ3, THJ1, THJ0), refined by coordinate descent, by forward kinematics alone.
+fn meeting_pose() -> [f64; N_JOINTS] {
+    let palm = kinematics::forward_kinematics(&[0.0; N_JOINTS])[2].translation;
+    let joints = [3usize, 4, 19, 20, 22, 23];
+    let pose = |x: &[f64; 6]| {
+        let mut q = [0.0; N_JOINTS];
+        for (k, &j) in joints.iter().enumerate() {
+            let [lo, hi] = LINKS[j + 1].range;
+            q[j] = x[k].clamp(lo, hi);
+        }
+        q[5] = (q[4] * MOMENT_ARM_MIDDLE / MOMENT_ARM_DISTAL).min(LINKS[6].range[1]);
+        q
+    };
+    let cost = |x: &[f64; 6]| {
+        let tips = kinematics::fingertip_positions(&pose(x));
+        let mid: [f64; 3] = std::array::from_fn(|k| (tips[0][k] + tips[4][k]) / 2.0);
+        distance(tips[0], &tips[4]) + 10.0 * (mid[1] - (palm.y - 0.06)).max(0.0) + 10.0 * (palm.z + 0.02 - mid[2]).max(0.0)
+    };
+    let grid = |j: usize, n: usize| -> Vec<f64> {
+        let [lo, hi] = LINKS[j + 1].range;
+        (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect()
+    };
+    let mut best = ([0.0; 6], f64::INFINITY);
+    for a in grid(3, 7) {
+        for b in grid(4, 7) {
+            for c in grid(19, 9) {
+                for d in grid(20, 7) {
+                    for e in grid(22, 5) {
+                        for f in grid(23, 7) {
+                            let x = [a, b, c, d, e, f];
+                            let g = cost(&x);
+                            if g < best.1 {
+                                best = (x, g);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut step = 0.05;
+    while step > 1e-4 {
+        let mut improved = false;
+        for k in 0..6 {
+            for s in [-step, step] {
+                let mut x = best.0;
+                let [lo, hi] = LINKS[joints[k] + 1].range;
+                x[k] = (x[k] + s).clamp(lo, hi);
+                let g = cost(&x);
+                if g < best.1 {
+                    best = (x, g);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            step /= 2.0;
+        }
+    }
+    assert!(best.1 < 4e-3, "no pose found where the fingertips meet: {} m off", best.1);
+    pose(&best.0)
+}
+
+#[test]
+fn the_thumb_stops_at_the_first_finger_as_mujocos_contact_pairs_make_it() {
+    // Servo targets where the two fingertip sites would coincide: with MuJoCo's self-contact
+    // pairs the distal capsules (radii 7.05 and 9.18 mm) stop each other; without, they pass
+    // into each other.
+    let q_meet = meeting_pose();
+    let targets: [f64; N_ACTUATORS] = std::array::from_fn(|a| q_meet[ACTUATORS[a].joint]);
+    let gap = |self_contacts: bool| {
+        let mut hand = Hand::new(HandParams { self_contacts, ..HandParams::default() }).unwrap();
+        hand.set_targets(&targets).unwrap();
+        hand.step((2.0 / hand.params().physics_dt).round() as usize);
+        let t = hand.fingertip_positions();
+        distance(t[0], &t[4])
+    };
+    let (with, without) = (gap(true), gap(false));
+    eprintln!("fingertip sites commanded to meet: {with:.4} m apart with self-contacts, {without:.4} m without");
+    assert!(without < 0.005, "without self-contacts the fingertips should nearly meet: {without}");
+    assert!(with > 0.012, "the capsules passed into each other: {with}");
+    // At mid-range targets the ring finger rests on the little finger: MuJoCo's RFJ2 sags to
+    // −0.059 rad from its target (−0.011 without the contact, as the first finger's does).
+    let mut hand = Hand::new(HandParams { self_contacts: true, ..HandParams::default() }).unwrap();
+    hand.step((2.0 / hand.params().physics_dt).round() as usize);
+    let a = ACTUATORS.iter().position(|a| a.joint == 11).unwrap();
+    let err = hand.joint_positions()[11] - hand.targets()[a];
+    eprintln!("RFJ2 with self-contacts: {err:+.4} rad from its target (MuJoCo −0.059)");
+    assert!((err + 0.059).abs() < 0.01, "RFJ2 {err:+.4} rad, MuJoCo −0.059");
+}

@@ -18,10 +18,10 @@ use serde::Serialize;
 use crate::config::{parse_over, to_table};
 use crate::env::{Env, EnvError, EnvSpec};
 use crate::task_family::{TaskFamily, TaskFamilyConfig};
-use crate::tasks::{blimp_altitude, hand_manipulate, hand_reach, motor, pendulum, point_reach, swimmer};
+use crate::tasks::{blimp_altitude, hand_manipulate, hand_pose, hand_reach, motor, pendulum, point_reach, swimmer};
 
 /// Every task file's registration, in the order `nerve list` shows them.
-pub const TASKS: &[fn(&mut Registry)] = &[swimmer::register, blimp_altitude::register, hand_reach::register, hand_manipulate::register, motor::register, pendulum::register, point_reach::register];
+pub const TASKS: &[fn(&mut Registry)] = &[swimmer::register, blimp_altitude::register, hand_reach::register, hand_pose::register, hand_manipulate::register, motor::register, pendulum::register, point_reach::register];
 
 type Maker = Arc<dyn Fn(&str, Option<&toml::Table>) -> Result<Box<dyn Env>, EnvError> + Send + Sync>;
 

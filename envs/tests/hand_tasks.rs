@@ -23,7 +23,7 @@ fn quat(obs: &[f32], start: usize) -> [f64; 4] {
 
 #[test]
 fn every_hand_task_shares_one_layout_and_names_its_goals() {
-    for id in std::iter::once("HandReach-v0").chain(MANIPULATE) {
+    for id in ["HandReach-v0", "HandPose-v0"].into_iter().chain(MANIPULATE) {
         let env = make(id).unwrap();
         let spec = env.spec();
         assert_eq!(spec.obs_dim(), layout::DIM, "{id}");
@@ -34,6 +34,9 @@ fn every_hand_task_shares_one_layout_and_names_its_goals() {
         if id == "HandReach-v0" {
             assert_eq!((goal.achieved, goal.desired), (layout::FINGERTIPS, layout::DESIRED_FINGERTIPS));
             assert_eq!(spec.max_episode_steps, Some(50));
+        } else if id == "HandPose-v0" {
+            assert_eq!((goal.achieved, goal.desired), (layout::JOINT_ANGLES, layout::DESIRED_JOINT_ANGLES));
+            assert_eq!(spec.max_episode_steps, Some(100));
         } else {
             assert_eq!((goal.achieved, goal.desired), (layout::OBJECT_POSE, layout::DESIRED_OBJECT_POSE));
             assert_eq!(spec.max_episode_steps, Some(100));
@@ -77,7 +80,7 @@ fn reach_starts_at_gymnasium_robotics_pose_and_the_thumb_meets_a_finger() {
 
 #[test]
 fn rewards_are_compute_reward_of_the_observed_goals() {
-    for id in ["HandReach-v0", "HandBlock-v0", "HandPenRotate-v0"] {
+    for id in ["HandReach-v0", "HandPose-v0", "HandBlock-v0", "HandPenRotate-v0"] {
         for reward_type in ["sparse", "dense"] {
             let mut env = make_with(id, Some(&table(&format!("reward_type = \"{reward_type}\"")))).unwrap();
             let goal = env.spec().goal.clone().unwrap();
@@ -299,4 +302,35 @@ fn physical_state_and_render_state_show_the_hand_object_and_goal() {
     assert_eq!(state[0].0, "WRJ1_angle");
     let reach = make("HandReach-v0").unwrap();
     assert_eq!(reach.render_state().bodies.iter().filter(|b| b.name.starts_with("target_")).count(), 5);
+}
+
+#[test]
+fn pose_targets_lie_in_the_range_of_the_ten_poses_and_start_anywhere() {
+    use envs::tasks::hand_pose::target_ranges;
+    let ranges = target_ranges();
+    let mut env = make("HandPose-v0").unwrap();
+    let mut starts = Vec::new();
+    for seed in 0..20 {
+        let (obs, _) = env.reset_vec(Some(seed)).unwrap();
+        let target = &obs[layout::DESIRED_JOINT_ANGLES];
+        for (a, act) in kinematics::ACTUATORS.iter().enumerate() {
+            let j = act.joint;
+            let [lo, hi] = ranges[j];
+            assert!((lo as f32 - 1e-6..=hi as f32 + 1e-6).contains(&target[j]), "seed {seed} actuator {a}: {} outside [{lo}, {hi}]", target[j]);
+        }
+        starts.push(obs[layout::JOINT_ANGLES.start + 3]);
+    }
+    let spread = starts.iter().cloned().fold(f32::NEG_INFINITY, f32::max) - starts.iter().cloned().fold(f32::INFINITY, f32::min);
+    assert!(spread > 0.5, "FFJ2 starts spread over its range: {starts:?}");
+    let (mut obs, mut info) = env.reset_vec(Some(3)).unwrap();
+    let before: Vec<f32> = obs[layout::JOINT_ANGLES].to_vec();
+    for _ in 0..10 {
+        env.step(&[0.0; 20], &mut obs, &mut info).unwrap();
+    }
+    let moves: Vec<f32> = before.iter().zip(&obs[layout::JOINT_ANGLES]).map(|(a, b)| (a - b).abs()).collect();
+    eprintln!("zero relative action, 0.4 s: joint moves {moves:.3?}");
+    // The fingers hold; the wrist, carrying the hand on kp = 5 servos, sags, and relative targets
+    // follow the sag (as in Gymnasium-Robotics' relative control).
+    let fingers = moves[2..].iter().cloned().fold(0.0f32, f32::max);
+    assert!(fingers < 0.08, "zero relative action held the fingers to {fingers} rad");
 }

@@ -267,6 +267,31 @@ pub fn coupled_range(q_middle: f64, distal_range: [f64; 2]) -> [f64; 2] {
     if lo <= hi { [lo, hi] } else { [distal_range[1], distal_range[1]] }
 }
 
+/// MuJoCo's contact pairs between the hand's own colliders (`shared.xml`'s `<contact>`, condim 1:
+/// frictionless), each collider named by its link and its index among the link's
+/// [`colliders`] (`C_palm0` is the palm's first box). The XML lists `C_lfdistal`–`C_rfdistal`
+/// twice; it is one pair.
+pub const SELF_CONTACT_PAIRS: [((&str, usize), (&str, usize)); 18] = [
+    (("ffdistal", 0), ("thdistal", 0)),
+    (("ffmiddle", 0), ("thdistal", 0)),
+    (("ffproximal", 0), ("thdistal", 0)),
+    (("mfproximal", 0), ("thdistal", 0)),
+    (("mfdistal", 0), ("thdistal", 0)),
+    (("rfdistal", 0), ("thdistal", 0)),
+    (("lfdistal", 0), ("thdistal", 0)),
+    (("palm", 0), ("thdistal", 0)),
+    (("mfdistal", 0), ("ffdistal", 0)),
+    (("rfdistal", 0), ("mfdistal", 0)),
+    (("lfdistal", 0), ("rfdistal", 0)),
+    (("mfproximal", 0), ("ffproximal", 0)),
+    (("rfproximal", 0), ("mfproximal", 0)),
+    (("lfproximal", 0), ("rfproximal", 0)),
+    (("lfdistal", 0), ("mfdistal", 0)),
+    (("lfdistal", 0), ("rfmiddle", 0)),
+    (("lfmiddle", 0), ("rfdistal", 0)),
+    (("lfmiddle", 0), ("rfmiddle", 0)),
+];
+
 /// The collision shapes of each link (index into [`LINKS`]), Gymnasium-Robotics' `C_*` geoms
 /// (the forearm's convex mesh is left out: it lies behind the wrist, where nothing the tasks
 /// use reaches it).
@@ -365,6 +390,20 @@ mod tests {
         for (distal, middle) in COUPLED_JOINTS {
             assert!(JOINT_NAMES[distal].ends_with("J0") && JOINT_NAMES[middle].ends_with("J1"));
             assert_eq!(&JOINT_NAMES[distal][..2], &JOINT_NAMES[middle][..2]);
+        }
+    }
+
+    #[test]
+    fn self_contact_pairs_name_existing_colliders_once() {
+        let mut seen = Vec::new();
+        for (a, b) in SELF_CONTACT_PAIRS {
+            for (link, i) in [a, b] {
+                let k = LINKS.iter().position(|l| l.name == link).unwrap_or_else(|| panic!("no link {link}"));
+                assert!(i < colliders(k).len(), "{link} has no collider {i}");
+            }
+            let key = if a < b { (a, b) } else { (b, a) };
+            assert!(!seen.contains(&key), "{key:?} twice");
+            seen.push(key);
         }
     }
 

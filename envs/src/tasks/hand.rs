@@ -124,11 +124,13 @@ pub struct HandSim {
     /// Actions move the servo targets relative to the current joint angles (Gymnasium-Robotics'
     /// `relative_control`) instead of setting them within the control ranges.
     pub relative_control: bool,
+    /// MuJoCo's hand self-contact pairs.
+    pub self_contacts: bool,
 }
 
 impl Default for HandSim {
     fn default() -> Self {
-        Self { control_dt: 0.04, physics_dt: 0.008, solver_iterations: 1, relative_control: false }
+        Self { control_dt: 0.04, physics_dt: 0.008, solver_iterations: 1, relative_control: false, self_contacts: false }
     }
 }
 
@@ -138,7 +140,7 @@ impl HandSim {
         if !(self.control_dt.is_finite() && self.control_dt > 0.0) {
             return Err(format!("`control_dt` = {}: expected a number of seconds > 0", self.control_dt));
         }
-        let params = HandParams { physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, ..HandParams::default() };
+        let params = HandParams { physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, self_contacts: self.self_contacts, ..HandParams::default() };
         params.validate().map_err(|e| e.to_string())?;
         let ratio = self.control_dt / self.physics_dt;
         let substeps = ratio.round();
@@ -150,20 +152,18 @@ impl HandSim {
 }
 
 /// Servo targets (rad) for `action` in [−1, 1]²⁰: the middle of each control range plus the
-/// action times its half-width (absolute), or the current joint angle plus it (relative; a
-/// middle joint J1's angle counts its distal J0 as well, as Gymnasium-Robotics does), clipped to
-/// the range.
+/// action times its half-width (absolute), or the actuated joint's current angle plus it
+/// (relative: zero action holds the pose), clipped to the range.
+///
+/// Gymnasium-Robotics' relative control also adds the distal angle J0 to each middle-joint
+/// (J1) actuator's centre, a remnant of the tendon-driven J1 of older Shadow models: on its
+/// joint-driven J1 this makes zero action curl the fingers. nerve does not.
 pub fn servo_targets(action: &[f32], q: &[f64; N_JOINTS], relative: bool) -> [f64; N_ACTUATORS] {
     std::array::from_fn(|a| {
         let j = ACTUATORS[a].joint;
         let [lo, hi] = LINKS[j + 1].range;
         let half = (hi - lo) / 2.0;
-        let centre = if relative {
-            let distal = kinematics::COUPLED_JOINTS.iter().find(|(_, middle)| *middle == j).map_or(0.0, |(d, _)| q[*d]);
-            q[j] + distal
-        } else {
-            (lo + hi) / 2.0
-        };
+        let centre = if relative { q[j] } else { (lo + hi) / 2.0 };
         (centre + action[a] as f64 * half).clamp(lo, hi)
     })
 }
@@ -379,12 +379,14 @@ mod tests {
         assert!((t[0] - (-0.489 + 0.14) / 2.0).abs() < 1e-12);
         let t = servo_targets(&[1.0; 20], &q, false);
         assert!((t[4] - 1.571).abs() < 1e-12);
-        // Relative: FFJ1's centre counts FFJ0.
+        // Relative: zero action holds each actuated joint where it is (FFJ1 whatever FFJ0 is).
         let mut q = [0.0; N_JOINTS];
         q[4] = 0.3;
         q[5] = 0.2;
         let t = servo_targets(&[0.0; 20], &q, true);
-        assert!((t[4] - 0.5).abs() < 1e-12);
+        assert!((t[4] - 0.3).abs() < 1e-12);
         assert_eq!(t[0], 0.0);
+        let t = servo_targets(&[0.5; 20], &q, true);
+        assert!((t[4] - (0.3 + 0.5 * 1.571 / 2.0)).abs() < 1e-12);
     }
 }

@@ -77,6 +77,8 @@ pub struct HandManipulateConfig {
     pub solver_iterations: usize,
     /// Actions move the servo targets relative to the current joint angles.
     pub relative_control: bool,
+    /// MuJoCo's frictionless finger–finger contact pairs ([`bodies::hand::HandParams::self_contacts`]).
+    pub self_contacts: bool,
     /// The object: `{ type = "box" | "capsule" | "cylinder" | "ellipsoid", sizes…, density }`.
     pub object: Object,
     pub target_position: TargetPosition,
@@ -112,6 +114,7 @@ impl Default for HandManipulateConfig {
             control_dt: sim.control_dt,
             physics_dt: sim.physics_dt,
             solver_iterations: sim.solver_iterations,
+            self_contacts: false,
             relative_control: false,
             object: Object::block(),
             target_position: TargetPosition::Ignore,
@@ -135,7 +138,7 @@ impl Default for HandManipulateConfig {
 
 impl HandManipulateConfig {
     fn sim(&self) -> HandSim {
-        HandSim { control_dt: self.control_dt, physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, relative_control: self.relative_control }
+        HandSim { control_dt: self.control_dt, physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, relative_control: self.relative_control, self_contacts: self.self_contacts }
     }
 }
 

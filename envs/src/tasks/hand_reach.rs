@@ -81,6 +81,8 @@ pub struct HandReachConfig {
     pub solver_iterations: usize,
     /// Actions move the servo targets relative to the current joint angles.
     pub relative_control: bool,
+    /// MuJoCo's frictionless finger–finger contact pairs ([`bodies::hand::HandParams::self_contacts`]).
+    pub self_contacts: bool,
     pub reward_type: RewardType,
     /// Success when the 15-D fingertip distance is below this (m).
     pub distance_threshold: f64,
@@ -94,6 +96,7 @@ impl Default for HandReachConfig {
             control_dt: sim.control_dt,
             physics_dt: sim.physics_dt,
             solver_iterations: sim.solver_iterations,
+            self_contacts: false,
             relative_control: false,
             reward_type: RewardType::Sparse,
             distance_threshold: 0.01,
@@ -104,7 +107,7 @@ impl Default for HandReachConfig {
 
 impl HandReachConfig {
     fn sim(&self) -> HandSim {
-        HandSim { control_dt: self.control_dt, physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, relative_control: self.relative_control }
+        HandSim { control_dt: self.control_dt, physics_dt: self.physics_dt, solver_iterations: self.solver_iterations, relative_control: self.relative_control, self_contacts: self.self_contacts }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod blimp_altitude;
 pub mod hand;
 pub mod hand_manipulate;
+pub mod hand_pose;
 pub mod hand_reach;
 pub mod motor;
 pub mod motor_reference;
