@@ -34,7 +34,7 @@ fn list_shows_envs_with_spaces_and_controllers() {
     let (code, out, _) = nerve(&["list", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["envs"].as_array().unwrap().len(), 54);
+    assert_eq!(v["envs"].as_array().unwrap().len(), 58);
     assert!(out.contains("BlimpAltitudeDisturbed-v0") && out.contains("\"snn\""));
     let mlp = v["policies"].as_array().unwrap().iter().find(|p| p["name"] == "mlp").expect("mlp in the policies");
     assert_eq!(mlp["has_parameters"], true);

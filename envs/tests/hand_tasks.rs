@@ -6,7 +6,18 @@ use envs::tasks::hand::{self, layout, quat_rotate, rotation_distance};
 use envs::tasks::hand_reach::INITIAL_QPOS;
 use envs::{make, make_with, Env, EnvError, EnvExt, Info};
 
-const MANIPULATE: [&str; 6] = ["HandBlockRotateZ-v0", "HandBlockRotateParallel-v0", "HandBlockRotateXYZ-v0", "HandBlock-v0", "HandEggRotate-v0", "HandPenRotate-v0"];
+const MANIPULATE: [&str; 10] = [
+    "HandBlockRotateZ-v0",
+    "HandBlockRotateParallel-v0",
+    "HandBlockRotateXYZ-v0",
+    "HandBlock-v0",
+    "HandEggRotate-v0",
+    "HandPenRotate-v0",
+    "HandReorient8-v0",
+    "HandReorient100-v0",
+    "HandReorientID-v0",
+    "HandReorientOOD-v0",
+];
 
 fn table(text: &str) -> toml::Table {
     text.parse().unwrap()
@@ -333,4 +344,93 @@ fn pose_targets_lie_in_the_range_of_the_ten_poses_and_start_anywhere() {
     // follow the sag (as in Gymnasium-Robotics' relative control).
     let fingers = moves[2..].iter().cloned().fold(0.0f32, f32::max);
     assert!(fingers < 0.08, "zero relative action held the fingers to {fingers} rad");
+}
+
+#[test]
+fn reorientation_splits_draw_their_objects_and_the_ood_sizes_lie_outside_the_training_range() {
+    use bodies::hand::object::ObjectShape;
+    use envs::tasks::hand_manipulate::{reorient100, reorient8};
+    let set8 = reorient8(567.0);
+    let set100 = reorient100(567.0);
+    assert_eq!((set8.len(), set100.len()), (8, 100));
+    for shape in 0..4 {
+        assert_eq!(set100.iter().filter(|o| o.shape.index() == shape).count(), 25);
+    }
+    // The training ranges (m), per size of each shape, in descriptor order (bounding half-extents).
+    let inside = |shape: &ObjectShape| match *shape {
+        ObjectShape::Box { half_extents } => half_extents.iter().all(|h| (0.015..=0.025).contains(h)),
+        ObjectShape::Ellipsoid { radii } => (0.008..=0.029).contains(&radii[0]) && radii[1..].iter().all(|r| (0.025..=0.045).contains(r)),
+        ObjectShape::Capsule { radius, half_length } => (0.0125..=0.0215).contains(&radius) && (0.02..=0.05).contains(&half_length),
+        ObjectShape::Cylinder { radius, half_length } => (0.011..=0.0215).contains(&radius) && (0.02..=0.045).contains(&half_length),
+    };
+    assert!(set100.iter().all(|o| inside(&o.shape)));
+    let descriptor = |obs: &[f32]| obs[layout::OBJECT_DESCRIPTOR].to_vec();
+    for (id, in_training) in [("HandReorient8-v0", None), ("HandReorient100-v0", Some(true)), ("HandReorientID-v0", Some(true)), ("HandReorientOOD-v0", Some(false))] {
+        let mut env = make(id).unwrap();
+        let mut shapes = std::collections::BTreeSet::new();
+        let mut seen = Vec::new();
+        for seed in 0..12 {
+            let (obs, _) = env.reset_vec(Some(seed)).unwrap();
+            let d = descriptor(&obs);
+            let shape = d[..4].iter().position(|&x| x == 1.0).unwrap();
+            shapes.insert(shape);
+            let half = [d[4] as f64, d[5] as f64, d[6] as f64];
+            if id == "HandReorient8-v0" {
+                assert!(set8.iter().any(|o| o.shape.bounding_half_extents().iter().zip(&half).all(|(a, b)| (a - b).abs() < 1e-6)), "{id}: {half:?} is none of the 8");
+            }
+            if id == "HandReorient100-v0" {
+                assert!(set100.iter().any(|o| o.shape.bounding_half_extents().iter().zip(&half).all(|(a, b)| (a - b).abs() < 1e-6)), "{id}: {half:?} is none of the 100");
+            }
+            if let Some(inside_expected) = in_training {
+                // The descriptor's bounding half-extents: a capsule's z is half_length + radius.
+                let ranges: [[f64; 2]; 3] = match shape {
+                    0 => [[0.015, 0.025]; 3],
+                    1 => [[0.0125, 0.0215], [0.0125, 0.0215], [0.0325, 0.0715]],
+                    2 => [[0.011, 0.0215], [0.011, 0.0215], [0.02, 0.045]],
+                    _ => [[0.008, 0.029], [0.025, 0.045], [0.025, 0.045]],
+                };
+                let each_inside: Vec<bool> = (0..3).map(|k| half[k] >= ranges[k][0] - 1e-6 && half[k] <= ranges[k][1] + 1e-6).collect();
+                if inside_expected {
+                    assert!(each_inside.iter().all(|&b| b), "{id} seed {seed}: {half:?} outside the training ranges {ranges:?}");
+                } else if shape != 1 {
+                    // OOD: every size beyond its range (a capsule's z mixes radius and length).
+                    assert!(each_inside.iter().all(|&b| !b), "{id} seed {seed}: {half:?} not shifted from {ranges:?}");
+                }
+            }
+            seen.push(half);
+        }
+        assert!(shapes.len() >= 3, "{id}: shapes drawn {shapes:?}");
+        assert!(seen.windows(2).any(|w| w[0] != w[1]), "{id}: the same object every episode");
+    }
+}
+
+#[test]
+fn reorientation_succeeds_on_the_axis_and_ends_when_the_object_is_dropped() {
+    let env = make("HandReorient100-v0").unwrap();
+    let upright = [1.0f32, 0.87, 0.17, 1.0, 0.0, 0.0, 0.0];
+    let with = |q: [f64; 4], dy: f32| [1.0f32, 0.87 + dy, 0.17, q[0] as f32, q[1] as f32, q[2] as f32, q[3] as f32];
+    // A spin about the object's own axis does not count; a tilt counts from 0.318 rad (cos 0.95).
+    assert!(env.is_success(&with(hand::quat_from_axis_angle([0.0, 0.0, 1.0], 2.0), 0.0), &upright).unwrap());
+    assert!(env.is_success(&with(hand::quat_from_axis_angle([1.0, 0.0, 0.0], 0.3), 0.0), &upright).unwrap());
+    assert!(!env.is_success(&with(hand::quat_from_axis_angle([1.0, 0.0, 0.0], 0.34), 0.0), &upright).unwrap());
+    // Farther than 0.075 m from the target position: dropped, not a success.
+    assert!(!env.is_success(&with([1.0, 0.0, 0.0, 0.0], 0.08), &upright).unwrap());
+    // A drop ends the episode: with a 1 mm drop distance, random actions end it at once.
+    let mut env = make_with("HandReorient8-v0", Some(&table("drop_distance = 0.001"))).unwrap();
+    let (mut obs, mut info) = env.reset_vec(Some(1)).unwrap();
+    let mut ended = None;
+    for t in 0..100 {
+        let s = env.step(&action(t), &mut obs, &mut info).unwrap();
+        if s.done() {
+            ended = Some((t, s.terminated));
+            break;
+        }
+    }
+    let (t, terminated) = ended.expect("the object moves more than 1 mm");
+    assert!(terminated && t < 99, "ended at {t} by truncation");
+    assert!(matches!(env.step_vec(&action(0)), Err(EnvError::NeedsReset { .. })));
+    // The Gymnasium-Robotics tasks never end on a drop.
+    assert_eq!(make("HandBlock-v0").unwrap().spec().id, "HandBlock-v0");
+    let e = make_with("HandReorient8-v0", Some(&table("drop_distance = -1.0"))).unwrap_err().to_string();
+    assert!(e.contains("drop_distance"), "{e}");
 }

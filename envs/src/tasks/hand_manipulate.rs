@@ -1,5 +1,8 @@
 //! `HandBlock*-v0`, `HandEggRotate-v0`, `HandPenRotate-v0`: turn (and move) an object in the
-//! Shadow hand to a target pose (Gymnasium-Robotics' `HandManipulate*`, on Rapier).
+//! Shadow hand to a target pose (Gymnasium-Robotics' `HandManipulate*`, on Rapier); and
+//! `HandReorient8-v0`, `HandReorient100-v0`, `HandReorientID-v0`, `HandReorientOOD-v0`: tilt one
+//! of a family of parametric objects to a target direction without dropping it (MyoSuite's
+//! reorientation benchmark, its generalisation splits).
 //!
 //! | | |
 //! |---|---|
@@ -9,11 +12,12 @@
 //! | Goal | achieved: object position and quaternion (entries 63..70); desired: entries 99..106 ([`crate::GoalSpec`]) |
 //! | Distances | d_pos = ‖Δposition‖ (m; 0 when `target_position` = `ignore`); d_rot = the angle of the rotation between the two orientations, 2·acos(\|⟨q_a, q_d⟩\|) ∈ [0, π] (rad; 0 when `target_rotation` = `ignore`), or with `ignore_target_axis_rotation` the angle between the object's z axes (the pen: a turn about its own axis does not count) |
 //! | Reward | sparse (default): 0 on success (d_pos < `distance_threshold` and d_rot < `rotation_threshold`), else −1; dense: −(10·d_pos + d_rot) |
-//! | Termination | never (as in Gymnasium-Robotics) |
+//! | Termination | never for the Gymnasium-Robotics tasks; the reorientation tasks when the object is dropped: more than `drop_distance` (0.075 m) from the target position |
 //! | Truncation | after `max_episode_steps` (100 steps = 4 s), or at once if the physics blows up (`info.truncation_reason`) |
 //! | Reset | hand at zero joint angles and the object at its initial pose, both at rest; the object's orientation turned by a random rotation of the target mode's kind (`randomize_initial_rotation`) and its position moved by N(0, 5 mm) per axis (`randomize_initial_position`); 10 steps (0.4 s) at zero action to settle; retried until the object's centre is above z = 0.04 m (on the palm), at most `max_reset_attempts` times. Then the goal: target rotation by mode (`z`: a random turn about world z; `parallel`: that times one of the 24 axis-aligned rotations; `xyz`: a random angle in [−π, π] about a random axis in [−1, 1]³; `fixed`/`ignore`: the settled orientation), target position the settled one plus U(`target_position_range`) (`random`) or the settled one |
 //! | Step | 0.04 s: servo targets held over 5 physics substeps of 8 ms |
 //! | Info | `is_success` (1 or 0), `d_pos` (m), `d_rot` (rad) |
+//! | Reorientation | object per episode from `object_set`: MyoSuite's 8 (two sizes per shape), 100 drawn once from the training distribution (25 per shape: box half-extents 15–25 mm, ellipsoid semi-axes 8–29 × 25–45 × 25–45 mm, capsule radius 12.5–21.5 mm and half-length 20–50 mm, cylinder radius 11–21.5 mm and half-length 20–45 mm), a fresh one per episode from that distribution (ID) or from below or above it, [⅔·lo, lo] or [hi, 1.2·hi] (OOD); density `family_density` (567 kg/m³); resting upright (axis vertical); target direction: MuJoCo Euler x ~ U(−1, 1), y ~ U(−0.8, 1.2) rad; success: the axes within cos > 0.95 (0.318 rad) and not dropped; 100 steps (MyoSuite: 50 steps of 10 ms) |
 //!
 //! Where this differs from Gymnasium-Robotics: their d_rot is 2·acos(w) of the quaternion
 //! difference, which runs to 2π for the same rotation written with the opposite sign; their pen
@@ -62,6 +66,26 @@ pub enum TargetRotation {
     Parallel,
     /// A random angle about a random axis.
     Xyz,
+    /// MyoSuite's reorientation targets: MuJoCo Euler angles x ~ U(−1, 1), y ~ U(−0.8, 1.2) rad,
+    /// z = 0 (the object's axis tilted from the vertical).
+    Tilt,
+}
+
+/// Which object an episode manipulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectSet {
+    /// The config's `object`, every episode.
+    Fixed,
+    /// MyoSuite's eight reorientation objects: two sizes of each shape ([`reorient8`]).
+    Reorient8,
+    /// 100 objects, 25 per shape, drawn once from the training distribution ([`reorient100`]).
+    Reorient100,
+    /// A fresh object every episode from the training distribution (held out from the 100).
+    InDistribution,
+    /// A fresh object every episode from the shifted distribution: every size below or above the
+    /// training range ([`sample_object`]).
+    OutOfDistribution,
 }
 
 /// Configuration of a hand manipulation task (every key optional; unknown keys are errors; the
@@ -81,6 +105,14 @@ pub struct HandManipulateConfig {
     pub self_contacts: bool,
     /// The object: `{ type = "box" | "capsule" | "cylinder" | "ellipsoid", sizes…, density }`.
     pub object: Object,
+    /// Which object each episode uses: `fixed` (the `object`), or one of the reorientation
+    /// families (`reorient8`, `reorient100`, `in_distribution`, `out_of_distribution`).
+    pub object_set: ObjectSet,
+    /// Density of the family objects (kg/m³).
+    pub family_density: f64,
+    /// End the episode (terminated) when the object is farther than this from the target
+    /// position (m): dropped. `None`: never (Gymnasium-Robotics' tasks).
+    pub drop_distance: Option<f64>,
     pub target_position: TargetPosition,
     pub target_rotation: TargetRotation,
     /// Range of the target's offset from the settled position per axis, `[[lo, hi]; 3]` (m).
@@ -117,6 +149,9 @@ impl Default for HandManipulateConfig {
             self_contacts: false,
             relative_control: false,
             object: Object::block(),
+            object_set: ObjectSet::Fixed,
+            family_density: 567.0,
+            drop_distance: None,
             target_position: TargetPosition::Ignore,
             target_rotation: TargetRotation::Xyz,
             target_position_range: [[-0.04, 0.04], [-0.06, 0.02], [0.0, 0.06]],
@@ -167,10 +202,90 @@ pub fn variants() -> Vec<(&'static str, &'static str, HandManipulateConfig)> {
                 distance_threshold: 0.05,
                 initial_rotation: mujoco_euler([-1.0, 1.0, 0.0]),
                 floor_height: -0.2,
-                ..block
+                ..block.clone()
             },
         ),
+        ("HandReorient8-v0", "tilt one of 8 objects (MyoSuite's reorientation set) to a target direction without dropping it", reorient(ObjectSet::Reorient8, &block)),
+        ("HandReorient100-v0", "tilt one of 100 parametric objects to a target direction without dropping it", reorient(ObjectSet::Reorient100, &block)),
+        ("HandReorientID-v0", "tilt a held-out object of the training distribution without dropping it", reorient(ObjectSet::InDistribution, &block)),
+        ("HandReorientOOD-v0", "tilt a held-out object of a shifted size distribution without dropping it", reorient(ObjectSet::OutOfDistribution, &block)),
     ]
+}
+
+/// MyoSuite's reorientation semantics on a base config: a family object resting upright, a
+/// tilted target direction, success when its axis is within cos > 0.95 of the target (0.318 rad)
+/// and it has not been dropped (within 0.075 m of where it rested), the episode ending when it is.
+fn reorient(set: ObjectSet, base: &HandManipulateConfig) -> HandManipulateConfig {
+    HandManipulateConfig {
+        object_set: set,
+        target_position: TargetPosition::Fixed,
+        target_rotation: TargetRotation::Tilt,
+        ignore_target_axis_rotation: true,
+        randomize_initial_rotation: false,
+        distance_threshold: 0.075,
+        rotation_threshold: 0.95f64.acos(),
+        drop_distance: Some(0.075),
+        ..base.clone()
+    }
+}
+
+/// Sizes of the training distribution per shape (m): box half-extents, ellipsoid semi-axes
+/// (x, then y and z), capsule and cylinder radius and half-length; read off MyoSuite's 100-object
+/// set (its MuJoCo `size`s).
+const BOX_HALF: [f64; 2] = [0.015, 0.025];
+const ELLIPSOID_X: [f64; 2] = [0.008, 0.029];
+const ELLIPSOID_YZ: [f64; 2] = [0.025, 0.045];
+const CAPSULE_RADIUS: [f64; 2] = [0.0125, 0.0215];
+const CAPSULE_HALF: [f64; 2] = [0.02, 0.05];
+const CYLINDER_RADIUS: [f64; 2] = [0.011, 0.0215];
+const CYLINDER_HALF: [f64; 2] = [0.02, 0.045];
+
+/// MyoSuite's eight reorientation objects (two sizes of each shape), at `density`.
+pub fn reorient8(density: f64) -> Vec<Object> {
+    use bodies::hand::object::ObjectShape::*;
+    [
+        Ellipsoid { radii: [0.011, 0.025, 0.025] },
+        Ellipsoid { radii: [0.019, 0.040, 0.040] },
+        Box { half_extents: [0.017; 3] },
+        Box { half_extents: [0.023; 3] },
+        Capsule { radius: 0.013, half_length: 0.025 },
+        Capsule { radius: 0.019, half_length: 0.040 },
+        Cylinder { radius: 0.013, half_length: 0.025 },
+        Cylinder { radius: 0.019, half_length: 0.040 },
+    ]
+    .map(|shape| Object { shape, density })
+    .to_vec()
+}
+
+/// An object of shape `kind` (0 box, 1 capsule, 2 cylinder, 3 ellipsoid) with every size drawn
+/// from the training range [lo, hi], or, `shifted`, from below or above it: [⅔·lo, lo] or
+/// [hi, 1.2·hi], one side for the whole object (MyoSuite's out-of-distribution boxes: 10–15 and
+/// 25–30 mm against 15–25 mm in training).
+pub fn sample_object(kind: usize, shifted: bool, density: f64, rng: &mut Xoshiro256PlusPlus) -> Object {
+    use bodies::hand::object::ObjectShape::*;
+    let below = shifted && rng.random::<bool>();
+    let mut draw = |[lo, hi]: [f64; 2]| {
+        let (a, b) = match (shifted, below) {
+            (false, _) => (lo, hi),
+            (true, true) => (lo * 2.0 / 3.0, lo),
+            (true, false) => (hi, hi * 1.2),
+        };
+        rng.random_range(a..b)
+    };
+    let shape = match kind {
+        0 => Box { half_extents: [draw(BOX_HALF), draw(BOX_HALF), draw(BOX_HALF)] },
+        1 => Capsule { radius: draw(CAPSULE_RADIUS), half_length: draw(CAPSULE_HALF) },
+        2 => Cylinder { radius: draw(CYLINDER_RADIUS), half_length: draw(CYLINDER_HALF) },
+        _ => Ellipsoid { radii: [draw(ELLIPSOID_X), draw(ELLIPSOID_YZ), draw(ELLIPSOID_YZ)] },
+    };
+    Object { shape, density }
+}
+
+/// The 100-object training set: 25 of each shape from the training distribution, drawn with a
+/// fixed generator (the same set on every machine).
+pub fn reorient100(density: f64) -> Vec<Object> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(100);
+    (0..100).map(|i| sample_object(i / 25, false, density, &mut rng)).collect()
 }
 
 pub fn register(r: &mut Registry) {
@@ -189,9 +304,13 @@ pub struct HandManipulateEnv {
     spec: EnvSpec,
     config: HandManipulateConfig,
     hand: Hand,
+    /// The episode's object: its rigid body in the hand's world, and what it is.
     object: RigidBodyHandle,
+    current: Object,
+    /// The objects of a `reorient8` / `reorient100` set.
+    set: Vec<Object>,
     substeps: usize,
-    /// Hand at zero angles and the object at its initial pose, at rest: every reset starts here.
+    /// Hand at zero angles over the floor, at rest, no object: every reset starts here.
     initial: Vec<u8>,
     parallel: Vec<Quat>,
     /// Target position (m) and orientation (w, x, y, z, w ≥ 0).
@@ -219,18 +338,33 @@ impl HandManipulateEnv {
         if config.max_episode_steps == 0 || config.max_reset_attempts == 0 {
             return Err(err("`max_episode_steps` and `max_reset_attempts` must be ≥ 1".into()));
         }
+        if !(config.family_density.is_finite() && config.family_density > 0.0) {
+            return Err(err(format!("`family_density` = {}: expected kg/m³ > 0", config.family_density)));
+        }
+        if let Some(d) = config.drop_distance.filter(|d| !(d.is_finite() && *d > 0.0)) {
+            return Err(err(format!("`drop_distance` = {d}: expected metres > 0")));
+        }
         let mut hand = Hand::new(params).map_err(|e| err(e.to_string()))?;
         hand.add_floor(config.floor_height).map_err(|e| err(e.to_string()))?;
-        let object = hand.add_object(&config.object, config.initial_position, config.initial_rotation).map_err(|e| err(format!("object: {e}")))?;
         hand.set_joint_positions(&[0.0; N_JOINTS]);
         let initial = hand.snapshot();
+        let object = hand.add_object(&config.object, config.initial_position, config.initial_rotation).map_err(|e| err(format!("object: {e}")))?;
+        let set = match config.object_set {
+            ObjectSet::Reorient8 => reorient8(config.family_density),
+            ObjectSet::Reorient100 => reorient100(config.family_density),
+            _ => Vec::new(),
+        };
+        let mut attrs = vec![("distance_threshold", config.distance_threshold), ("rotation_threshold", config.rotation_threshold)];
+        if config.object_set == ObjectSet::Fixed {
+            attrs.push(("object_mass", config.object.mass()));
+        }
         let spec = EnvSpec {
             id: id.to_string(),
             observation_space: Space::Box(BoxSpace::uniform(layout::DIM, f32::NEG_INFINITY, f32::INFINITY)),
             action_space: Space::Box(BoxSpace::uniform(kinematics::N_ACTUATORS, -1.0, 1.0)),
             dt: config.control_dt,
             max_episode_steps: Some(config.max_episode_steps),
-            attrs: vec![("distance_threshold", config.distance_threshold), ("rotation_threshold", config.rotation_threshold), ("object_mass", config.object.mass())],
+            attrs,
             observation_names: hand::observation_names(),
             signals: hand::signals(),
             episode_metrics: vec![EpisodeMetric::higher("is_success", "1"), EpisodeMetric::lower("d_pos", "m"), EpisodeMetric::lower("d_rot", "rad")],
@@ -239,7 +373,8 @@ impl HandManipulateEnv {
         let mut goal = [0.0; 7];
         goal[..3].copy_from_slice(&config.initial_position);
         goal[3..].copy_from_slice(&quat_canonical(quat_normalize(config.initial_rotation)));
-        Ok(Self { spec, config, hand, object, substeps, initial, parallel: hand::parallel_quats(), goal, rng: Xoshiro256PlusPlus::seed_from_u64(0), action: Vec::with_capacity(20) })
+        let current = config.object;
+        Ok(Self { spec, config, hand, object, current, set, substeps, initial, parallel: hand::parallel_quats(), goal, rng: Xoshiro256PlusPlus::seed_from_u64(0), action: Vec::with_capacity(20) })
     }
 
     pub fn hand(&self) -> &Hand {
@@ -249,6 +384,23 @@ impl HandManipulateEnv {
     /// The object's rigid body in [`Hand::world`].
     pub fn object(&self) -> RigidBodyHandle {
         self.object
+    }
+
+    /// The episode's object.
+    pub fn current_object(&self) -> &Object {
+        &self.current
+    }
+
+    /// Draws the next episode's object from the object set.
+    fn draw_object(&mut self) -> Object {
+        match self.config.object_set {
+            ObjectSet::Fixed => self.config.object,
+            ObjectSet::Reorient8 | ObjectSet::Reorient100 => self.set[self.rng.random_range(0..self.set.len())],
+            ObjectSet::InDistribution | ObjectSet::OutOfDistribution => {
+                let kind = self.rng.random_range(0..4usize);
+                sample_object(kind, self.config.object_set == ObjectSet::OutOfDistribution, self.config.family_density, &mut self.rng)
+            }
+        }
     }
 
     /// Target position (m) and orientation (w, x, y, z).
@@ -266,6 +418,11 @@ impl HandManipulateEnv {
                 let z = quat_from_axis_angle([0.0, 0.0, 1.0], self.rng.random_range(-std::f64::consts::PI..std::f64::consts::PI));
                 let p = self.parallel[self.rng.random_range(0..self.parallel.len())];
                 quat_mul(z, p)
+            }
+            TargetRotation::Tilt => {
+                let x = self.rng.random_range(-1.0..1.0);
+                let y = self.rng.random_range(-0.8..1.2);
+                mujoco_euler([x, y, 0.0])
             }
             TargetRotation::Xyz | TargetRotation::Ignore => {
                 let angle = self.rng.random_range(-std::f64::consts::PI..std::f64::consts::PI);
@@ -298,7 +455,7 @@ impl HandManipulateEnv {
                 *p += noise.sample(&mut self.rng);
             }
         }
-        self.hand.set_body_pose(self.object, position, rotation).expect("a finite pose");
+        self.object = self.hand.add_object(&self.current, position, rotation).map_err(|e| EnvError::Config { env: self.spec.id.clone(), message: format!("object: {e}") })?;
         let zero = [0.0f32; kinematics::N_ACTUATORS];
         for _ in 0..self.config.settle_steps {
             self.apply(&zero);
@@ -344,7 +501,7 @@ impl HandManipulateEnv {
         for (o, x) in obs[layout::OBJECT_VELOCITY].iter_mut().zip(v.iter().chain(&w)) {
             *o = *x as f32;
         }
-        for (o, x) in obs[layout::OBJECT_DESCRIPTOR].iter_mut().zip(self.config.object.descriptor()) {
+        for (o, x) in obs[layout::OBJECT_DESCRIPTOR].iter_mut().zip(self.current.descriptor()) {
             *o = x as f32;
         }
         for (o, x) in obs[layout::DESIRED_OBJECT_POSE].iter_mut().zip(&self.goal) {
@@ -395,13 +552,14 @@ impl Env for HandManipulateEnv {
         if let Some(seed) = seed {
             self.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         }
+        self.current = self.draw_object();
         let mut attempts = 0;
         while !self.try_reset()? {
             attempts += 1;
             if attempts >= self.config.max_reset_attempts {
                 return Err(EnvError::Config {
                     env: self.spec.id.clone(),
-                    message: format!("the object did not come to rest on the palm in {attempts} reset attempts (object {:?}, initial_position {:?})", self.config.object, self.config.initial_position),
+                    message: format!("the object did not come to rest on the palm in {attempts} reset attempts (object {:?}, initial_position {:?})", self.current, self.config.initial_position),
                 });
             }
         }
@@ -430,7 +588,9 @@ impl Env for HandManipulateEnv {
         }
         self.observe(obs);
         let (d_pos, d_rot) = self.report(obs, info);
-        Ok(Step { reward: self.reward_of(d_pos, d_rot), terminated: false, truncated: false })
+        // Dropped: too far from the target position (whether or not position counts for success).
+        let dropped = self.config.drop_distance.is_some_and(|limit| (0..3).map(|k| (p[k] - self.goal[k]).powi(2)).sum::<f64>().sqrt() > limit);
+        Ok(Step { reward: self.reward_of(d_pos, d_rot), terminated: dropped, truncated: false })
     }
 
     fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
@@ -448,7 +608,7 @@ impl Env for HandManipulateEnv {
     fn render_state(&self) -> RenderState {
         let mut bodies = Vec::new();
         hand::render_hand(&self.hand, &mut bodies);
-        let object = &self.config.object;
+        let object = &self.current;
         bodies.push(hand::render_object("object", object, self.hand.body_position(self.object), self.hand.body_rotation(self.object)));
         // As Gymnasium-Robotics draws it: beside the hand when only the orientation counts.
         let mut target = [self.goal[0], self.goal[1], self.goal[2]];
@@ -464,7 +624,7 @@ impl Env for HandManipulateEnv {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        Ok(snapshot::encode(&ManipulateSnapshot { config: self.config.clone(), rng: self.rng.clone(), goal: self.goal.to_vec(), hand: self.hand.snapshot() }))
+        Ok(snapshot::encode(&ManipulateSnapshot { config: self.config.clone(), rng: self.rng.clone(), goal: self.goal.to_vec(), object: self.object, current: self.current, hand: self.hand.snapshot() }))
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
@@ -474,9 +634,11 @@ impl Env for HandManipulateEnv {
             return Err(EnvError::Snapshot { env: id, message: format!("taken with config {:?}, not {:?}", s.config, self.config) });
         }
         let goal: [f64; 7] = s.goal.try_into().map_err(|_| EnvError::Snapshot { env: id.clone(), message: "a goal of the wrong length".into() })?;
-        self.hand.restore(&s.hand).map_err(|e| EnvError::Snapshot { env: id, message: e.message })?;
-        self.goal = goal;
-        self.rng = s.rng;
+        self.hand.restore(&s.hand).map_err(|e| EnvError::Snapshot { env: id.clone(), message: e.message })?;
+        if self.hand.world().bodies.get(s.object).is_none() {
+            return Err(EnvError::Snapshot { env: id, message: "the snapshot's world holds no object".into() });
+        }
+        (self.goal, self.rng, self.object, self.current) = (goal, s.rng, s.object, s.current);
         Ok(())
     }
 }
@@ -486,6 +648,8 @@ struct ManipulateSnapshot {
     config: HandManipulateConfig,
     rng: Xoshiro256PlusPlus,
     goal: Vec<f64>,
+    object: RigidBodyHandle,
+    current: Object,
     #[serde(with = "snapshot::bytes")]
     hand: Vec<u8>,
 }
