@@ -33,15 +33,18 @@
 //! 5 ms (10 ms let it turn up to 1.2 rad in 4 s, MuJoCo 0.23), the coupling tendon within
 //! 0.2 mm of its band and the resting block within 2e-5 m in 10 s (NOTES: hand).
 
-use std::ops::Range;
-
 use bodies::hand::kinematics::{self, Frame, ACTUATORS, JOINT_NAMES, LINKS, N_ACTUATORS, N_JOINTS};
 use bodies::hand::object::{Object, ObjectShape};
 use bodies::hand::{Hand, HandParams};
 use rapier3d::glamx::{DQuat, DVec3};
 
-use crate::env::EnvError;
+use rand::rngs::Xoshiro256PlusPlus;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::env::{check_action, EnvError, EnvSpec, Info, Step};
 use crate::render::{RenderBody, Shape};
+use crate::snapshot;
 use crate::signal::Signal;
 
 /// The shared observation layout (see the module docs).
@@ -166,6 +169,33 @@ pub fn servo_targets(action: &[f32], q: &[f64; N_JOINTS], relative: bool) -> [f6
         let centre = if relative { q[j] } else { (lo + hi) / 2.0 };
         (centre + action[a] as f64 * half).clamp(lo, hi)
     })
+}
+
+/// One control period of a hand task: checks `action` (into `scratch`, reused), sets the servo
+/// targets it asks for ([`servo_targets`]) and steps the hand `substeps` times. A bad action is
+/// an error and changes nothing.
+pub fn apply_action(hand: &mut Hand, spec: &EnvSpec, action: &[f32], scratch: &mut Vec<f32>, relative: bool, substeps: usize) -> Result<(), EnvError> {
+    let u = check_action(spec, action, scratch)?;
+    let targets = servo_targets(u, &hand.joint_positions(), relative);
+    hand.set_targets(&targets).expect("targets from a finite action are finite");
+    hand.step(substeps);
+    Ok(())
+}
+
+/// The step that ends an episode whose physics blew up (`what`): zero observation, the reason in
+/// `info`, truncated.
+pub fn blowup(obs: &mut [f32], info: &mut Info, what: String) -> Step {
+    obs.fill(0.0);
+    info.clear();
+    info.truncation_reason = Some(format!("physics_blowup: {what}"));
+    Step { reward: 0.0, terminated: false, truncated: true }
+}
+
+/// Sets the servo targets to the hand's current actuated joint angles (the pose held at rest).
+pub fn hold_pose(hand: &mut Hand) {
+    let q = hand.joint_positions();
+    let targets = std::array::from_fn(|a| q[ACTUATORS[a].joint]);
+    hand.set_targets(&targets).expect("joint angles are finite");
 }
 
 /// Writes the hand's part of the layout: joint angles and velocities, fingertips.
@@ -300,6 +330,46 @@ pub fn render_hand(hand: &Hand, out: &mut Vec<RenderBody>) {
     }
 }
 
+/// Fingertip targets (m, world, [`FINGERTIP_NAMES`] order) as small balls named
+/// `target_<finger>tip`.
+pub fn render_fingertip_targets(tips: &[[f64; 3]; 5], out: &mut Vec<RenderBody>) {
+    for (tip, name) in tips.iter().zip(FINGERTIP_NAMES) {
+        out.push(RenderBody { name: format!("target_{name}tip"), shape: Shape::Ellipsoid { radii: [0.005; 3] }, position: tip.map(|x| x as f32), rotation: [0.0, 0.0, 0.0, 1.0] });
+    }
+}
+
+/// The snapshot of a hand task whose state is its hand, its reset stream and an N-entry goal
+/// (reach, pose): [`snapshot_task`] writes it, [`restore_task`] reads it back.
+#[derive(Serialize, Deserialize)]
+struct TaskSnapshot<C> {
+    config: C,
+    rng: Xoshiro256PlusPlus,
+    goal: Vec<f64>,
+    #[serde(with = "snapshot::bytes")]
+    hand: Vec<u8>,
+}
+
+/// A [`TaskSnapshot`] of `config`, `rng`, `goal` and `hand`.
+pub fn snapshot_task<C: Serialize>(config: &C, rng: &Xoshiro256PlusPlus, goal: &[f64], hand: &Hand) -> Vec<u8> {
+    snapshot::encode(&TaskSnapshot { config, rng: rng.clone(), goal: goal.to_vec(), hand: hand.snapshot() })
+}
+
+/// Restores a [`snapshot_task`] into `hand` and returns its goal and reset stream; refuses one
+/// taken with another config, of another goal length, or not readable (and then changes nothing).
+pub fn restore_task<C, const N: usize>(id: &str, bytes: &[u8], config: &C, hand: &mut Hand) -> Result<([f64; N], Xoshiro256PlusPlus), EnvError>
+where
+    C: DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let s: TaskSnapshot<C> = snapshot::decode(id, bytes)?;
+    let err = |message: String| EnvError::Snapshot { env: id.to_string(), message };
+    if s.config != *config {
+        return Err(err(format!("taken with config {:?}, not {config:?}", s.config)));
+    }
+    let goal: [f64; N] = s.goal.try_into().map_err(|_| err("a goal of the wrong length".into()))?;
+    hand.restore(&s.hand).map_err(|e| err(e.message))?;
+    Ok((goal, s.rng))
+}
+
 /// An object as a drawable part named `name` at `position` (m) and orientation (w, x, y, z). A
 /// cylinder is drawn as the capsule of its radius and length (the render state has no cylinder).
 pub fn render_object(name: &str, object: &Object, position: [f64; 3], rotation: [f64; 4]) -> RenderBody {
@@ -311,11 +381,6 @@ pub fn render_object(name: &str, object: &Object, position: [f64; 3], rotation: 
         ObjectShape::Cylinder { radius, half_length } => (Shape::Capsule { half_height: (half_length - radius).max(0.0) as f32, radius: radius as f32 }, q * y_to_z()),
     };
     RenderBody { name: name.to_string(), shape, position: position.map(|x| x as f32), rotation: render_rotation(rotation) }
-}
-
-/// A slice range's entries as f64.
-pub fn read(obs: &[f32], range: Range<usize>) -> Vec<f64> {
-    obs[range].iter().map(|&x| x as f64).collect()
 }
 
 #[cfg(test)]

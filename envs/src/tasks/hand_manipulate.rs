@@ -34,7 +34,7 @@ use rapier3d::prelude::RigidBodyHandle;
 use serde::{Deserialize, Serialize};
 
 use super::hand::{self, layout, quat_canonical, quat_from_axis_angle, quat_mul, quat_normalize, HandSim, Quat, RewardType};
-use crate::env::{check_action, check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
+use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
 use crate::render::RenderState;
@@ -458,18 +458,12 @@ impl HandManipulateEnv {
         self.object = self.hand.add_object(&self.current, position, rotation).map_err(|e| EnvError::Config { env: self.spec.id.clone(), message: format!("object: {e}") })?;
         let zero = [0.0f32; kinematics::N_ACTUATORS];
         for _ in 0..self.config.settle_steps {
-            self.apply(&zero);
+            hand::apply_action(&mut self.hand, &self.spec, &zero, &mut self.action, self.config.relative_control, self.substeps)?;
             if hand::check_hand(&self.hand).is_err() {
                 return Ok(false);
             }
         }
         Ok(self.hand.body_position(self.object)[2] > 0.04)
-    }
-
-    fn apply(&mut self, u: &[f32]) {
-        let targets = hand::servo_targets(u, &self.hand.joint_positions(), self.config.relative_control);
-        self.hand.set_targets(&targets).expect("targets from a finite action are finite");
-        self.hand.step(self.substeps);
     }
 
     fn sample_goal(&mut self) -> [f64; 7] {
@@ -572,20 +566,13 @@ impl Env for HandManipulateEnv {
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
         check_observation(&self.spec, obs)?;
-        let mut scratch = std::mem::take(&mut self.action);
-        let q = self.hand.joint_positions();
-        let targets = check_action(&self.spec, action, &mut scratch).map(|u| hand::servo_targets(u, &q, self.config.relative_control));
-        self.action = scratch;
-        self.hand.set_targets(&targets?).expect("targets from a finite action are finite");
-        self.hand.step(self.substeps);
-        info.clear();
+        hand::apply_action(&mut self.hand, &self.spec, action, &mut self.action, self.config.relative_control, self.substeps)?;
         let p = self.hand.body_position(self.object);
         let health = hand::check_hand(&self.hand).and_then(|()| if p.iter().all(|x| x.is_finite() && x.abs() < 100.0) { Ok(()) } else { Err(format!("object at {p:?} m")) });
         if let Err(what) = health {
-            obs.fill(0.0);
-            info.truncation_reason = Some(format!("physics_blowup: {what}"));
-            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+            return Ok(hand::blowup(obs, info, what));
         }
+        info.clear();
         self.observe(obs);
         let (d_pos, d_rot) = self.report(obs, info);
         // Dropped: too far from the target position (whether or not position counts for success).

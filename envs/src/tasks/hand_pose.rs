@@ -25,11 +25,11 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::hand::{self, layout, HandSim, RewardType};
-use crate::env::{check_action, check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
+use super::goal_distance;
+use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
 use crate::render::RenderState;
-use crate::snapshot;
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
 
@@ -201,10 +201,6 @@ impl HandPoseEnv {
         &self.goal
     }
 
-    fn distance(a: &[f32], b: &[f32]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum::<f64>().sqrt()
-    }
-
     fn reward_of(&self, d: f64) -> f64 {
         match self.config.reward_type {
             RewardType::Sparse => -((d >= self.config.pose_threshold) as u8 as f64),
@@ -218,7 +214,7 @@ impl HandPoseEnv {
         for (o, g) in obs[layout::DESIRED_JOINT_ANGLES].iter_mut().zip(&self.goal) {
             *o = *g as f32;
         }
-        let d = Self::distance(&obs[layout::JOINT_ANGLES], &obs[layout::DESIRED_JOINT_ANGLES]);
+        let d = goal_distance(&obs[layout::JOINT_ANGLES], &obs[layout::DESIRED_JOINT_ANGLES]);
         info.clear();
         info.set("is_success", (d < self.config.pose_threshold) as u8 as f64);
         info.set("distance", d);
@@ -251,25 +247,16 @@ impl Env for HandPoseEnv {
         on_tendon(&mut goal);
         self.goal = goal;
         self.hand.set_joint_positions(&start);
-        let targets = std::array::from_fn(|a| start[kinematics::ACTUATORS[a].joint]);
-        self.hand.set_targets(&targets).expect("joint angles are finite");
+        hand::hold_pose(&mut self.hand);
         self.observe(obs, info);
         Ok(())
     }
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
         check_observation(&self.spec, obs)?;
-        let mut scratch = std::mem::take(&mut self.action);
-        let q = self.hand.joint_positions();
-        let targets = check_action(&self.spec, action, &mut scratch).map(|u| hand::servo_targets(u, &q, self.config.relative_control));
-        self.action = scratch;
-        self.hand.set_targets(&targets?).expect("targets from a finite action are finite");
-        self.hand.step(self.substeps);
+        hand::apply_action(&mut self.hand, &self.spec, action, &mut self.action, self.config.relative_control, self.substeps)?;
         if let Err(what) = hand::check_hand(&self.hand) {
-            obs.fill(0.0);
-            info.clear();
-            info.truncation_reason = Some(format!("physics_blowup: {what}"));
-            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+            return Ok(hand::blowup(obs, info, what));
         }
         let d = self.observe(obs, info);
         Ok(Step { reward: self.reward_of(d), terminated: false, truncated: false })
@@ -277,27 +264,19 @@ impl Env for HandPoseEnv {
 
     fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(self.reward_of(Self::distance(achieved, desired)))
+        Ok(self.reward_of(goal_distance(achieved, desired)))
     }
 
     fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(Self::distance(achieved, desired) < self.config.pose_threshold)
+        Ok(goal_distance(achieved, desired) < self.config.pose_threshold)
     }
 
     fn render_state(&self) -> RenderState {
         let mut bodies = Vec::new();
         hand::render_hand(&self.hand, &mut bodies);
         // The target pose's fingertips, where the pose puts them.
-        for (f, name) in hand::FINGERTIP_NAMES.iter().enumerate() {
-            let p = kinematics::fingertip_positions(&self.goal)[f];
-            bodies.push(crate::render::RenderBody {
-                name: format!("target_{name}tip"),
-                shape: crate::render::Shape::Ellipsoid { radii: [0.005; 3] },
-                position: p.map(|x| x as f32),
-                rotation: [0.0, 0.0, 0.0, 1.0],
-            });
-        }
+        hand::render_fingertip_targets(&kinematics::fingertip_positions(&self.goal), &mut bodies);
         RenderState { time: self.hand.time(), bodies, floor: None }
     }
 
@@ -306,29 +285,13 @@ impl Env for HandPoseEnv {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        Ok(snapshot::encode(&PoseSnapshot { config: self.config.clone(), rng: self.rng.clone(), goal: self.goal.to_vec(), hand: self.hand.snapshot() }))
+        Ok(hand::snapshot_task(&self.config, &self.rng, &self.goal, &self.hand))
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        let s: PoseSnapshot = snapshot::decode(ID, bytes)?;
-        if s.config != self.config {
-            return Err(EnvError::Snapshot { env: ID.into(), message: format!("taken with config {:?}, not {:?}", s.config, self.config) });
-        }
-        let goal: [f64; N_JOINTS] = s.goal.try_into().map_err(|_| EnvError::Snapshot { env: ID.into(), message: "a goal of the wrong length".into() })?;
-        self.hand.restore(&s.hand).map_err(|e| EnvError::Snapshot { env: ID.into(), message: e.message })?;
-        self.goal = goal;
-        self.rng = s.rng;
+        (self.goal, self.rng) = hand::restore_task(ID, bytes, &self.config, &mut self.hand)?;
         Ok(())
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct PoseSnapshot {
-    config: HandPoseConfig,
-    rng: Xoshiro256PlusPlus,
-    goal: Vec<f64>,
-    #[serde(with = "snapshot::bytes")]
-    hand: Vec<u8>,
 }
 
 #[cfg(test)]

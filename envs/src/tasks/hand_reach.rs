@@ -22,11 +22,11 @@ use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
 use super::hand::{self, layout, HandSim, RewardType};
-use crate::env::{check_action, check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
+use super::goal_distance;
+use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
 use crate::render::RenderState;
-use crate::snapshot;
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
 
@@ -138,7 +138,7 @@ impl HandReachEnv {
         }
         let mut hand = Hand::new(params).map_err(|e| hand::config_error(ID, e.to_string()))?;
         hand.set_joint_positions(&INITIAL_QPOS);
-        hold_pose(&mut hand);
+        hand::hold_pose(&mut hand);
         let initial = hand.snapshot();
         let initial_tips = hand.fingertip_positions();
         let palm = hand.link_frames()[2].translation.to_array();
@@ -197,23 +197,12 @@ impl HandReachEnv {
         }
     }
 
-    fn distance(achieved: &[f32], desired: &[f32]) -> f64 {
-        achieved.iter().zip(desired).map(|(a, d)| (*a as f64 - *d as f64).powi(2)).sum::<f64>().sqrt()
-    }
-
     fn reward_of(&self, distance: f64) -> f64 {
         match self.config.reward_type {
             RewardType::Sparse => -((distance > self.config.distance_threshold) as u8 as f64),
             RewardType::Dense => -distance,
         }
     }
-}
-
-/// Sets the servo targets to the hand's current actuated joint angles (the pose held at rest).
-fn hold_pose(hand: &mut Hand) {
-    let q = hand.joint_positions();
-    let targets = std::array::from_fn(|a| q[kinematics::ACTUATORS[a].joint]);
-    hand.set_targets(&targets).expect("joint angles are finite");
 }
 
 fn flatten(tips: &[[f64; 3]; 5]) -> [f64; 15] {
@@ -233,7 +222,7 @@ impl Env for HandReachEnv {
         self.hand.restore(&self.initial).map_err(|e| EnvError::Snapshot { env: ID.into(), message: e.message })?;
         self.goal = self.sample_goal();
         self.observe(obs);
-        let d = Self::distance(&obs[layout::FINGERTIPS], &obs[layout::DESIRED_FINGERTIPS]);
+        let d = goal_distance(&obs[layout::FINGERTIPS], &obs[layout::DESIRED_FINGERTIPS]);
         info.clear();
         info.set("is_success", (d < self.config.distance_threshold) as u8 as f64);
         info.set("distance", d);
@@ -242,20 +231,13 @@ impl Env for HandReachEnv {
 
     fn step(&mut self, action: &[f32], obs: &mut [f32], info: &mut Info) -> Result<Step, EnvError> {
         check_observation(&self.spec, obs)?;
-        let mut scratch = std::mem::take(&mut self.action);
-        let u = check_action(&self.spec, action, &mut scratch)?;
-        let targets = hand::servo_targets(u, &self.hand.joint_positions(), self.config.relative_control);
-        self.action = scratch;
-        self.hand.set_targets(&targets).expect("targets from a finite action are finite");
-        self.hand.step(self.substeps);
-        info.clear();
+        hand::apply_action(&mut self.hand, &self.spec, action, &mut self.action, self.config.relative_control, self.substeps)?;
         if let Err(what) = hand::check_hand(&self.hand) {
-            obs.fill(0.0);
-            info.truncation_reason = Some(format!("physics_blowup: {what}"));
-            return Ok(Step { reward: 0.0, terminated: false, truncated: true });
+            return Ok(hand::blowup(obs, info, what));
         }
+        info.clear();
         self.observe(obs);
-        let d = Self::distance(&obs[layout::FINGERTIPS], &obs[layout::DESIRED_FINGERTIPS]);
+        let d = goal_distance(&obs[layout::FINGERTIPS], &obs[layout::DESIRED_FINGERTIPS]);
         info.set("is_success", (d < self.config.distance_threshold) as u8 as f64);
         info.set("distance", d);
         Ok(Step { reward: self.reward_of(d), terminated: false, truncated: false })
@@ -263,26 +245,18 @@ impl Env for HandReachEnv {
 
     fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(self.reward_of(Self::distance(achieved, desired)))
+        Ok(self.reward_of(goal_distance(achieved, desired)))
     }
 
     fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(Self::distance(achieved, desired) < self.config.distance_threshold)
+        Ok(goal_distance(achieved, desired) < self.config.distance_threshold)
     }
 
     fn render_state(&self) -> RenderState {
         let mut bodies = Vec::new();
         hand::render_hand(&self.hand, &mut bodies);
-        for (f, name) in hand::FINGERTIP_NAMES.iter().enumerate() {
-            let p = [self.goal[3 * f], self.goal[3 * f + 1], self.goal[3 * f + 2]];
-            bodies.push(crate::render::RenderBody {
-                name: format!("target_{name}tip"),
-                shape: crate::render::Shape::Ellipsoid { radii: [0.005; 3] },
-                position: p.map(|x| x as f32),
-                rotation: [0.0, 0.0, 0.0, 1.0],
-            });
-        }
+        hand::render_fingertip_targets(&std::array::from_fn(|f| [self.goal[3 * f], self.goal[3 * f + 1], self.goal[3 * f + 2]]), &mut bodies);
         RenderState { time: self.hand.time(), bodies, floor: None }
     }
 
@@ -291,27 +265,11 @@ impl Env for HandReachEnv {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {
-        Ok(snapshot::encode(&ReachSnapshot { config: self.config.clone(), rng: self.rng.clone(), goal: self.goal.to_vec(), hand: self.hand.snapshot() }))
+        Ok(hand::snapshot_task(&self.config, &self.rng, &self.goal, &self.hand))
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), EnvError> {
-        let s: ReachSnapshot = snapshot::decode(ID, bytes)?;
-        if s.config != self.config {
-            return Err(EnvError::Snapshot { env: ID.into(), message: format!("taken with config {:?}, not {:?}", s.config, self.config) });
-        }
-        let goal: [f64; 15] = s.goal.try_into().map_err(|_| EnvError::Snapshot { env: ID.into(), message: "a goal of the wrong length".into() })?;
-        self.hand.restore(&s.hand).map_err(|e| EnvError::Snapshot { env: ID.into(), message: e.message })?;
-        self.goal = goal;
-        self.rng = s.rng;
+        (self.goal, self.rng) = hand::restore_task(ID, bytes, &self.config, &mut self.hand)?;
         Ok(())
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct ReachSnapshot {
-    config: HandReachConfig,
-    rng: Xoshiro256PlusPlus,
-    goal: Vec<f64>,
-    #[serde(with = "snapshot::bytes")]
-    hand: Vec<u8>,
 }

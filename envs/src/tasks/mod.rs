@@ -22,3 +22,8 @@ pub enum RewardType {
     /// Minus a distance to the goal (the task's table says which).
     Dense,
 }
+
+/// The Euclidean distance between two goals (their units), accumulated in f64.
+pub fn goal_distance(achieved: &[f32], desired: &[f32]) -> f64 {
+    achieved.iter().zip(desired).map(|(a, d)| (*a as f64 - *d as f64).powi(2)).sum::<f64>().sqrt()
+}

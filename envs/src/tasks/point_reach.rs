@@ -18,7 +18,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::RewardType;
+use super::{goal_distance, RewardType};
 use crate::env::{check_action, check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
@@ -93,10 +93,6 @@ impl PointReachEnv {
         Ok(Self { spec, config, position: [0.0; 2], goal: [0.0; 2], time: 0.0, rng: Xoshiro256PlusPlus::seed_from_u64(0), action: Vec::with_capacity(2) })
     }
 
-    fn distance(a: &[f32], b: &[f32]) -> f64 {
-        ((a[0] as f64 - b[0] as f64).powi(2) + (a[1] as f64 - b[1] as f64).powi(2)).sqrt()
-    }
-
     fn reward_of(&self, d: f64) -> f64 {
         match self.config.reward_type {
             RewardType::Sparse => -((d >= self.config.distance_threshold) as u8 as f64),
@@ -109,7 +105,7 @@ impl PointReachEnv {
         obs[1] = self.position[1] as f32;
         obs[2] = self.goal[0] as f32;
         obs[3] = self.goal[1] as f32;
-        let d = Self::distance(&obs[0..2], &obs[2..4]);
+        let d = goal_distance(&obs[0..2], &obs[2..4]);
         info.clear();
         info.set("is_success", (d < self.config.distance_threshold) as u8 as f64);
         info.set("distance", d);
@@ -154,12 +150,12 @@ impl Env for PointReachEnv {
 
     fn compute_reward(&self, achieved: &[f32], desired: &[f32]) -> Result<f64, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(self.reward_of(Self::distance(achieved, desired)))
+        Ok(self.reward_of(goal_distance(achieved, desired)))
     }
 
     fn is_success(&self, achieved: &[f32], desired: &[f32]) -> Result<bool, EnvError> {
         check_goals(&self.spec, achieved, desired)?;
-        Ok(Self::distance(achieved, desired) < self.config.distance_threshold)
+        Ok(goal_distance(achieved, desired) < self.config.distance_threshold)
     }
 
     fn render_state(&self) -> RenderState {
