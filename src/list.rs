@@ -33,7 +33,13 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
             .map(|p| serde_json::json!({"name": p.name, "summary": p.summary, "fits": p.fits, "has_parameters": p.has_parameters}))
             .collect();
         let agents: Vec<_> = agents::learners::AGENTS.iter().map(|(name, summary)| serde_json::json!({"name": name, "summary": summary})).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"envs": envs, "policies": policies, "agents": agents}))?);
+        let mut presets = Vec::new();
+        for agent in agents::presets::learners() {
+            for p in agents::presets::of(agent)? {
+                presets.push(serde_json::json!({"agent": agent, "name": p.name, "envs": p.envs, "source": p.source, "agent_config": toml_to_json(&p.agent), "policy_config": toml_to_json(&p.policy)}));
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"envs": envs, "policies": policies, "agents": agents, "presets": presets}))?);
         return Ok(());
     }
     println!("Envs");
@@ -51,6 +57,14 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
     println!("\nAgents (--agent for train)");
     for (name, summary) in agents::learners::AGENTS {
         println!("  {name:<20} {summary}");
+    }
+    println!("\nPresets (applied by `nerve train` to matching envs; --preset NAME or none to choose)");
+    for agent in agents::presets::learners() {
+        for p in agents::presets::of(agent)? {
+            let mut keys: Vec<String> = p.agent.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            keys.extend(p.policy.iter().map(|(k, v)| format!("policy.{k} = {v}")));
+            println!("  {:<20} {} — {}", format!("{agent}/{}", p.name), p.envs.join(", "), keys.join(", "));
+        }
     }
     Ok(())
 }

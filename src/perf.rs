@@ -25,6 +25,26 @@ pub struct PerfArgs {
     /// 8 × 256 samples of this env's shapes, 64×64 networks), for comparison with other libraries.
     #[arg(long)]
     ppo_update: bool,
+    /// Time SAC's update step instead (batch 256 from a replay buffer of random transitions of
+    /// Pendulum-v1's shapes, `--hidden` networks), for comparison with Stable-Baselines3.
+    #[arg(long, conflicts_with_all = ["ppo_update", "td3_update"])]
+    sac_update: bool,
+    /// Time TD3's update step instead (as `--sac-update`).
+    #[arg(long, conflicts_with = "ppo_update")]
+    td3_update: bool,
+    /// Hidden widths of the actor and critics for `--sac-update` / `--td3-update`.
+    #[arg(long, value_delimiter = ',', default_values_t = [256, 256])]
+    hidden: Vec<usize>,
+    /// Observation and action widths for `--sac-update` / `--td3-update` (Pendulum-v1's: 3, 1).
+    #[arg(long, value_delimiter = ',', default_values_t = [3, 1])]
+    dims: Vec<usize>,
+    /// Updates per timed repetition of `--sac-update` / `--td3-update`.
+    #[arg(long, default_value_t = 500)]
+    updates: usize,
+    /// Measure this core's f32 matmul rate instead (1024×1024×1024, one thread, the kernels the
+    /// off-policy networks call): the peak an update's FLOP rate is compared with.
+    #[arg(long)]
+    matmul: bool,
     /// Timed repetitions of the PPO update (after one warm-up).
     #[arg(long, default_value_t = 5)]
     repeats: usize,
@@ -36,6 +56,12 @@ pub struct PerfArgs {
 pub fn run(args: PerfArgs) -> Result<(), CliError> {
     if args.ppo_update {
         return ppo_update(&args);
+    }
+    if args.matmul {
+        return matmul_peak(&args);
+    }
+    if args.sac_update || args.td3_update {
+        return off_policy_update(&args);
     }
     if args.steps == 0 {
         return Err(CliError("--steps 0: expected at least 1 step".into()));
@@ -144,5 +170,83 @@ fn ppo_update(args: &PerfArgs) -> Result<(), CliError> {
         "PPO update phase on {}: batch {batch}, {} epochs × {} minibatches, 64×64 networks: best {:.3} s, median {:.3} s over {} runs",
         args.env, cfg.update_epochs, cfg.num_minibatches, best, median, times.len()
     );
+    Ok(())
+}
+
+/// `--sac-update` / `--td3-update`: seconds per update step (best and median of the repeats).
+fn off_policy_update(args: &PerfArgs) -> Result<(), CliError> {
+    let [d, a] = args.dims[..] else {
+        return Err(CliError(format!("--dims {:?}: expected two widths, observation and action (e.g. 3,1)", args.dims)));
+    };
+    if d == 0 || a == 0 || args.hidden.is_empty() || args.hidden.contains(&0) {
+        return Err(CliError(format!("--dims {d},{a} --hidden {:?}: expected widths ≥ 1", args.hidden)));
+    }
+    let flops_before = agents::nets::dense::matmul_flops();
+    let (agent, mut times, batch) = if args.sac_update {
+        let cfg = agents::learners::sac::SacConfig::default();
+        ("sac", agents::learners::sac::time_updates(d, a, &args.hidden, &cfg, args.updates, args.repeats)?, cfg.batch_size)
+    } else {
+        let cfg = agents::learners::td3::Td3Config::default();
+        ("td3", agents::learners::td3::time_updates(d, a, &args.hidden, &cfg, args.updates, args.repeats)?, cfg.batch_size)
+    };
+    // Every update of the warm-up and the repeats ran the same matmuls.
+    let flops = (agents::nets::dense::matmul_flops() - flops_before) as f64 / ((args.repeats + 1) * args.updates) as f64;
+    times.sort_by(f64::total_cmp);
+    let (best, median) = (times[0], times[times.len() / 2]);
+    if args.json {
+        let out = serde_json::json!({
+            "flops_per_update": flops, "gflops_per_s": flops / best / 1e9,
+            "system": "nerve", "agent": agent, "obs_dim": d, "act_dim": a, "hidden": args.hidden, "batch": batch,
+            "updates": args.updates, "update_seconds": times, "best_s": best, "median_s": median,
+        });
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{} update step, {d}-D observations, {a}-D actions, batch {batch}, {:?} networks: best {:.1} µs, median {:.1} µs over {} × {} updates; {:.1} MFLOP of matmul per update, {:.1} GFLOP/s",
+        agent.to_uppercase(), args.hidden, best * 1e6, median * 1e6, times.len(), args.updates, flops / 1e6, flops / best / 1e9
+    );
+    Ok(())
+}
+
+/// `--matmul`: the single-thread f32 rate of a 1024³ product (best of the repeats).
+fn matmul_peak(args: &PerfArgs) -> Result<(), CliError> {
+    let n = 1024;
+    let (x, y) = (vec![0.5_f32; n * n], vec![0.25_f32; n * n]);
+    let mut z = vec![0.0_f32; n * n];
+    agents::nets::dense::matmul_f32(n, n, n, &mut z, &x, &y);
+    let mut best = f64::INFINITY;
+    for _ in 0..args.repeats.max(1) {
+        let start = Instant::now();
+        agents::nets::dense::matmul_f32(n, n, n, &mut z, &x, &y);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let gflops = 2.0 * (n * n * n) as f64 / best / 1e9;
+    // The shapes an off-policy update runs (batch 256): forward, ∂input, ∂weight.
+    let mut shapes = Vec::new();
+    for (m, nn, k, label) in [(256, 256, 256, "256×256×256"), (256, 64, 64, "256×64×64"), (256, 256, 4, "256×256×4"), (256, 1, 256, "256×1×256")] {
+        let (x, y) = (vec![0.5_f32; m * k], vec![0.25_f32; k * nn]);
+        let mut z = vec![0.0_f32; m * nn];
+        let reps = (2e8 / (2 * m * nn * k) as f64).ceil() as usize;
+        let mut best_s = f64::INFINITY;
+        for _ in 0..5 {
+            let start = Instant::now();
+            for _ in 0..reps {
+                agents::nets::dense::matmul_f32(m, nn, k, &mut z, &x, &y);
+            }
+            best_s = best_s.min(start.elapsed().as_secs_f64() / reps as f64);
+        }
+        shapes.push((label, 2.0 * (m * nn * k) as f64 / best_s / 1e9));
+    }
+    if !args.json {
+        for (label, g) in &shapes {
+            println!("f32 matmul {label}, one thread: {g:.1} GFLOP/s");
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&serde_json::json!({"system": "nerve", "matmul_n": n, "best_s": best, "gflops_per_s": gflops}))?);
+    } else {
+        println!("f32 matmul {n}×{n}×{n}, one thread: best {:.2} ms, {gflops:.1} GFLOP/s", best * 1e3);
+    }
     Ok(())
 }

@@ -33,6 +33,10 @@ pub struct TrainArgs {
     /// Run directory (default: results/runs/ENV-POLICY-AGENT-seedS); must not exist yet.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Tuned hyperparameters laid under --config's: `auto` (the learner's preset for this env,
+    /// if it has one), `none` (the learner's bare defaults), or a preset's name (`nerve list`).
+    #[arg(long, default_value = "auto", conflicts_with = "resume")]
+    preset: String,
     /// Continue the run in this directory from its checkpoint.
     #[arg(long, conflicts_with_all = ["env", "policy", "agent", "config", "out"])]
     resume: Option<PathBuf>,
@@ -71,15 +75,24 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
                     Some(_) => Err(CliError(format!("{}: `{name}` must be a table ([{name}])", args.config.as_ref().expect("read").display()))),
                 }
             };
-            let (env_t, policy_t, agent_t) = (section("env")?, section("policy")?, section("agent")?);
+            let (env_t, mut policy_t, mut agent_t) = (section("env")?, section("policy")?, section("agent")?);
             if let Some(key) = file.keys().next() {
                 return Err(CliError(format!(
                     "{}: unknown table `{key}`; expected [env], [policy] and [agent]",
                     args.config.as_ref().expect("read").display()
                 )));
             }
+            let preset = agents::presets::select(&run.agent, &run.env, &args.preset)?;
+            let record = preset.map(|p| {
+                agent_t = agents::presets::layer(&p.agent, &agent_t);
+                if run.policy == "mlp" {
+                    policy_t = agents::presets::layer(&p.policy, &policy_t);
+                }
+                println!("preset {}/{}: {} (`--preset none` for the bare defaults)", run.agent, p.name, p.source);
+                agents::presets::PresetRecord { name: format!("{}/{}", run.agent, p.name), source: p.source }
+            });
             let dir = args.out.clone().unwrap_or_else(|| default_dir(&run));
-            learners::start(run, env_t, policy_t, Some(&agent_t), &dir, Arc::clone(&stop))?
+            learners::start_with(run, env_t, policy_t, Some(&agent_t), &dir, Arc::clone(&stop), learners::StartOptions { preset: record, check_budget: true })?
         }
     };
     let run = prepared.ctx.run.clone();

@@ -1,7 +1,9 @@
-//! Run directories written by an older nerve (`tests/fixtures/runs/`, see its README) keep
-//! working: `nerve eval --checkpoint` gives the returns that nerve printed then, and `nerve train
-//! --resume` continues them exactly: the resumed curve equals a fresh run of the same config
-//! and budget by this build, row for row (wall time aside).
+//! Run directories written by an older nerve (`tests/fixtures/runs/`) keep working: `nerve eval
+//! --checkpoint` gives the returns that nerve printed then, and `nerve train --resume` continues
+//! them exactly: the resumed curve equals a fresh run of the same config and budget by this
+//! build, row for row (wall time aside). The one exception is a TD3 run from before the
+//! off-policy networks were hand-derived (`td3-pendulum`), whose continuation is this build's
+//! arithmetic: close, not bit for bit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,8 +21,11 @@ fn fixture(name: &str) -> PathBuf {
 fn copy_fixture(name: &str, into: &Path) -> PathBuf {
     let to = into.join(name);
     std::fs::create_dir_all(&to).unwrap();
-    for f in ["config.toml", "metrics.csv", "summary.json", "policy.safetensors", "checkpoint.safetensors"] {
-        std::fs::copy(fixture(name).join(f), to.join(f)).unwrap();
+    for f in ["config.toml", "metrics.csv", "summary.json", "policy.safetensors", "checkpoint.safetensors", "episodes.csv"] {
+        // Runs of before `episodes.csv` existed have none.
+        if fixture(name).join(f).exists() || f != "episodes.csv" {
+            std::fs::copy(fixture(name).join(f), to.join(f)).unwrap();
+        }
     }
     to
 }
@@ -47,7 +52,18 @@ fn returns(json: &str) -> Vec<f64> {
     v["episodes"].as_array().unwrap().iter().map(|e| e["return"].as_f64().unwrap()).collect()
 }
 
-fn check(name: &str, raised_steps: u64) {
+/// How a resumed fixture must agree with a fresh run of this build.
+#[derive(Clone, Copy, PartialEq)]
+enum Agreement {
+    /// Row for row, bit for bit.
+    Exact,
+    /// The rows the old run wrote are kept; the later ones (this build's arithmetic continuing
+    /// the old build's state) agree with a fresh run to `rel` of each value (of 10, for values
+    /// near 0 such as the std of two evaluation returns).
+    Close { rel: f64 },
+}
+
+fn check(name: &str, raised_steps: u64, agreement: Agreement) {
     let dir = tempfile::tempdir().unwrap();
     // Evaluates as the older nerve did.
     let expected: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture(name).join("expected_eval.json")).unwrap()).unwrap();
@@ -72,17 +88,42 @@ fn check(name: &str, raised_steps: u64) {
     assert_eq!(code, 0, "{name}: fresh run: {err}");
     let (a, b) = (curve(&resumed), curve(&fresh));
     assert!(a.len() > rows_before, "{name}: resuming added no rows");
-    assert_eq!(a, b, "{name}: the resumed old run and a fresh run differ");
+    match agreement {
+        Agreement::Exact => assert_eq!(a, b, "{name}: the resumed old run and a fresh run differ"),
+        Agreement::Close { rel } => {
+            assert_eq!(a.len(), b.len(), "{name}: resumed and fresh curves have different lengths");
+            assert_eq!(a[..rows_before], curve(&fixture(name))[..], "{name}: resuming rewrote the old run's rows");
+            for (ra, rb) in a.iter().zip(&b).skip(1) {
+                for (x, y) in ra.split(',').zip(rb.split(',')) {
+                    let (Ok(x), Ok(y)) = (x.parse::<f64>(), y.parse::<f64>()) else {
+                        assert_eq!(x, y, "{name}: {ra} vs {rb}");
+                        continue;
+                    };
+                    assert!((x - y).abs() <= rel * x.abs().max(y.abs()).max(10.0), "{name}: {ra}\nvs fresh {rb}");
+                }
+            }
+        }
+    }
 }
 
+/// A TD3 run of the candle era (before the hand-derived networks of `agents::nets::dense`):
+/// its checkpoint loads, its policy evaluates exactly, and it continues, but with this build's
+/// float summation order, so the continued rows agree with a fresh run to 5%, not bit for bit
+/// (seen: 2e-3 at most after 1000 more steps).
+#[test]
+fn a_candle_era_td3_run_with_a_replay_buffer_evaluates_and_continues() {
+    check("td3-pendulum", 2000, Agreement::Close { rel: 0.05 });
+}
+
+/// The same run made by the first build with the hand-derived networks: exact from here on.
 #[test]
 fn an_old_td3_run_with_a_replay_buffer_evaluates_and_resumes_exactly() {
-    check("td3-pendulum", 2000);
+    check("td3-pendulum-dense", 2000, Agreement::Exact);
 }
 
 #[test]
 fn an_old_ppo_run_evaluates_and_resumes_exactly() {
-    check("ppo-pendulum", 2048);
+    check("ppo-pendulum", 2048, Agreement::Exact);
 }
 
 #[test]

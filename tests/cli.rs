@@ -108,6 +108,50 @@ fn perf_reports_steps_per_second() {
     assert!(v["best_s"].as_f64().unwrap() > 0.0);
 }
 
+/// The off-policy update timers report their FLOP rate; `--matmul` the core's peak.
+#[test]
+fn perf_times_off_policy_updates_and_the_matmul_peak() {
+    for agent in ["--sac-update", "--td3-update"] {
+        let (code, out, err) = nerve(&["perf", agent, "--hidden", "16,16", "--updates", "5", "--repeats", "1", "--json"]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((v["batch"].as_u64(), v["obs_dim"].as_u64(), v["act_dim"].as_u64()), (Some(256), Some(3), Some(1)));
+        assert!(v["best_s"].as_f64().unwrap() > 0.0 && v["flops_per_update"].as_f64().unwrap() > 0.0);
+    }
+    let (code, _, err) = nerve(&["perf", "--sac-update", "--dims", "3"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--dims [3]: expected two widths"), "{err}");
+}
+
+/// With no config, a learner's preset for the env applies (printed, recorded in config.toml,
+/// the user's keys winning); `--preset none` gives the bare defaults, which cannot learn in
+/// 3000 steps and are refused with the reason; an unknown preset is named.
+#[test]
+fn presets_apply_by_env_and_budgets_that_cannot_learn_are_refused() {
+    let dir = std::env::temp_dir().join(format!("nerve-cli-preset-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = temp_file("preset.toml", "[agent]\nhidden = [16, 16]\neval_episodes = 1\n");
+    let run = dir.join("td3");
+    let (code, out, err) = nerve(&["train", "--env", "Pendulum-v1", "--policy", "mlp", "--agent", "td3", "--steps", "2000", "--config", cfg.to_str().unwrap(), "--out", run.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("preset td3/pendulum: rl-baselines3-zoo"), "{out}");
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(config.contains("[preset]") && config.contains("name = \"td3/pendulum\""), "{config}");
+    assert!(config.contains("gamma = 0.98") && config.contains("hidden = [16, 16]") && config.contains("eval_episodes = 1"), "{config}");
+    let (code, _, err) = nerve(&["train", "--env", "Pendulum-v1", "--policy", "mlp", "--agent", "td3", "--steps", "3000", "--preset", "none", "--out", dir.join("bare").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("learning_starts = 25000 ≥ --steps 3000") && err.contains("never be updated"), "{err}");
+    assert!(!dir.join("bare").exists());
+    let (code, _, err) = nerve(&["train", "--env", "Pendulum-v1", "--policy", "mlp", "--agent", "sac", "--preset", "fast", "--out", dir.join("x").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--preset fast") && err.contains("pendulum"), "{err}");
+    let (code, out, _) = nerve(&["list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("sac/pendulum") && out.contains("td3/swimmer"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(cfg.parent().unwrap()).ok();
+}
+
 #[test]
 fn train_then_eval_the_checkpoint_then_resume() {
     let dir = std::env::temp_dir().join(format!("nerve-cli-train-{}", std::process::id()));

@@ -21,6 +21,7 @@
 pub mod learners;
 pub mod nets;
 pub mod optim;
+pub mod presets;
 pub mod run;
 pub mod seeds;
 

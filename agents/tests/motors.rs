@@ -35,7 +35,7 @@ fn train_on(env: &str, agent: &str, agent_cfg: &str, dir: &std::path::Path) {
 fn every_motor_env_trains() {
     let dir = tempfile::tempdir().unwrap();
     let off_policy = "learning_starts = 64\nbatch_size = 16\nhidden = [8]\neval_episodes = 1\neval_every_steps = 256";
-    let ppo = "num_envs = 2\nnum_steps = 64\nnum_minibatches = 2\nupdate_epochs = 1\ncritic_hidden = [8]\neval_episodes = 1\nthreads = 1";
+    let ppo = "num_envs = 2\nnum_steps = 64\nnum_minibatches = 2\nupdate_epochs = 1\ncritic_hidden = [8]\neval_episodes = 1\neval_interval = 1\nthreads = 1";
     for (id, _) in envs::tasks::motor::ids() {
         if id.contains("Finite") {
             train_on(&id, "ppo", ppo, dir.path());

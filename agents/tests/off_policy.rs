@@ -80,3 +80,16 @@ fn her_lets_td3_reach_sparse_goals() {
     let err = start("Pendulum-v1", "mlp", "td3", 2_000, &cfg(4), &dir.path().join("bad")).unwrap_err().to_string();
     assert!(err.contains("not goal-conditioned") && err.contains("HandReach-v0"), "{err}");
 }
+
+/// A configuration that cannot learn within its budget is refused with the reason, before
+/// anything is written: CleanRL's `learning_starts = 25000` on a 20k budget, an evaluation
+/// interval past the budget.
+#[test]
+fn configs_that_cannot_learn_within_the_budget_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = start("Pendulum-v1", "mlp", "td3", 20_000, "", &dir.path().join("a")).unwrap_err().to_string();
+    assert!(err.contains("learning_starts = 25000 ≥ --steps 20000") && err.contains("never be updated"), "{err}");
+    let err = start("Pendulum-v1", "mlp", "sac", 3_000, "learning_starts = 100", &dir.path().join("b")).unwrap_err().to_string();
+    assert!(err.contains("eval_every_steps = 5000 > --steps 3000"), "{err}");
+    assert!(!dir.path().join("a").exists() && !dir.path().join("b").exists());
+}

@@ -25,7 +25,10 @@ fn initial_eval(ctx: &TrainContext) -> f64 {
     evaluate::parallel(&pool, ctx, &params, &[], 3).unwrap().0
 }
 
-const SMALL: &str = "eval_episodes = 3\neval_interval = 100";
+/// Evaluated once, at the end: the interval is the budget's iteration count (6 and 10 here; a
+/// longer interval than the budget is refused).
+const SMALL: &str = "eval_episodes = 3\neval_interval = 6";
+const SMALL_10: &str = "eval_episodes = 3\neval_interval = 10";
 
 #[test]
 fn ppo_improves_ncap_on_a_short_swimmer_run() {
@@ -40,7 +43,7 @@ fn ppo_improves_ncap_on_a_short_swimmer_run() {
 #[test]
 fn ppo_improves_an_mlp_on_a_short_swimmer_run() {
     let dir = tempfile::tempdir().unwrap();
-    let p = start("mlp", 20_480, SMALL, &dir.path().join("run")).unwrap();
+    let p = start("mlp", 20_480, SMALL_10, &dir.path().join("run")).unwrap();
     let before = initial_eval(&p.ctx);
     let s = learners::train(&p, |_| {}).unwrap();
     assert!(s.final_eval_return > before + 100.0, "MLP: {before:.1} → {:.1}", s.final_eval_return);
@@ -74,6 +77,9 @@ fn ppo_refuses_what_it_cannot_do() {
     assert!(err.contains("train `mlp` and `ncap` policies"), "{err}");
     let err = start("mlp", 1000, "num_minibatches = 7", &dir.path().join("b")).unwrap_err().to_string();
     assert!(err.contains("a divisor of the batch"), "{err}");
+    // Two iterations of 2048 steps cannot hold an evaluation every 5.
+    let err = start("mlp", 4096, "eval_interval = 5", &dir.path().join("c")).unwrap_err().to_string();
+    assert!(err.contains("eval_interval = 5 iterations > the budget's 2"), "{err}");
 }
 
 /// A `Discrete` action space gets a categorical policy: on the permanently excited motor's

@@ -140,7 +140,30 @@ fn non_empty(t: &toml::Table) -> Option<toml::Table> {
 /// Creates a new run directory `dir` (which must not exist, or be empty) and its `config.toml`.
 /// The env, policy and agent are built once here, so bad options fail before anything is written.
 pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<&toml::Table>, dir: &Path, stop: Arc<AtomicBool>) -> Result<Prepared, AgentError> {
-    let agent_cfg = check(&run, &env, &policy, agent)?;
+    start_with(run, env, policy, agent, dir, stop, StartOptions::default())
+}
+
+/// What [`start_with`] does besides [`start`]'s work.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Recorded in `config.toml`: the `[agent]` and `[policy]` tables hold this preset's values
+    /// under the user's ([`crate::presets`]).
+    pub preset: Option<crate::presets::PresetRecord>,
+    /// Refuse a budget the learner cannot learn within ([`check_budget`]). Off only for a
+    /// benchmark's scaled-down smoke run, whose scenario was checked at its full budget.
+    pub check_budget: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self { preset: None, check_budget: true }
+    }
+}
+
+/// [`start`] with [`StartOptions`].
+pub fn start_with(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<&toml::Table>, dir: &Path, stop: Arc<AtomicBool>, options: StartOptions) -> Result<Prepared, AgentError> {
+    let agent_cfg = check_options(&run, &env, &policy, agent, options.check_budget)?;
+    let preset = options.preset;
     let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop, pause_at: None };
     if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
         return Err(AgentError::invalid(format!(
@@ -150,7 +173,7 @@ pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<
         )));
     }
     std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
-    write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table() })?;
+    write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table(), preset })?;
     Ok(Prepared { ctx, agent: agent_cfg, resume: false })
 }
 
@@ -158,6 +181,10 @@ pub fn start(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Option<
 /// agent or bad hyperparameters, an env or policy that does not build, a pairing that cannot work.
 /// Returns the agent's full config.
 pub fn check(run: &RunSpec, env: &toml::Table, policy: &toml::Table, agent: Option<&toml::Table>) -> Result<AgentConfig, AgentError> {
+    check_options(run, env, policy, agent, true)
+}
+
+fn check_options(run: &RunSpec, env: &toml::Table, policy: &toml::Table, agent: Option<&toml::Table>, budget: bool) -> Result<AgentConfig, AgentError> {
     if run.steps == 0 {
         return Err(AgentError::invalid("--steps 0: expected a budget of at least 1 env step"));
     }
@@ -174,7 +201,97 @@ pub fn check(run: &RunSpec, env: &toml::Table, policy: &toml::Table, agent: Opti
         }
         _ => {}
     }
+    if budget {
+        check_budget(&run.agent, run.steps, &agent_cfg)?;
+    }
     Ok(agent_cfg)
+}
+
+/// The spec of a stand-in env for timing updates: `d`-D observations, `a`-D actions in [−1, 1].
+pub fn timing_spec(d: usize, a: usize) -> envs::EnvSpec {
+    envs::EnvSpec {
+        id: "timing".into(),
+        observation_space: envs::Space::Box(envs::BoxSpace::uniform(d, f32::NEG_INFINITY, f32::INFINITY)),
+        action_space: envs::Space::Box(envs::BoxSpace::uniform(a, -1.0, 1.0)),
+        dt: 0.05,
+        max_episode_steps: Some(200),
+        attrs: Vec::new(),
+        observation_names: (0..d).map(|k| format!("x{k}")).collect(),
+        signals: Vec::new(),
+        episode_metrics: Vec::new(),
+        goal: None,
+    }
+}
+
+/// A replay buffer of 10 000 random transitions (episodes of 200) for timing updates.
+pub fn timing_replay(d: usize, a: usize, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> replay::Replay {
+    use rand_distr::{Distribution, StandardNormal};
+    let n = 10_000;
+    let mut replay = replay::Replay::new(n, d, a);
+    let mut normal = |k: usize| -> Vec<f32> { (0..k).map(|_| StandardNormal.sample(&mut *rng)).collect() };
+    for i in 0..n {
+        let (o, o2) = (normal(d), normal(d));
+        let act: Vec<f32> = normal(a).iter().map(|x| x.clamp(-1.0, 1.0)).collect();
+        let r = normal(1)[0];
+        replay.push(&o, &o2, &act, r, false, 0.5, 0.5);
+        if i % 200 == 199 {
+            replay.end_episode();
+        }
+    }
+    replay
+}
+
+/// Seconds per call of `f`: `repeats` timings of `calls` calls each, after one untimed round.
+pub fn time_calls(calls: usize, repeats: usize, mut f: impl FnMut() -> Result<(), AgentError>) -> Result<Vec<f64>, AgentError> {
+    if calls == 0 || repeats == 0 {
+        return Err(AgentError::invalid("timing: expected at least one call and one repeat"));
+    }
+    let mut times = Vec::with_capacity(repeats);
+    for k in 0..=repeats {
+        let start = std::time::Instant::now();
+        for _ in 0..calls {
+            f()?;
+        }
+        if k > 0 {
+            times.push(start.elapsed().as_secs_f64() / calls as f64);
+        }
+    }
+    Ok(times)
+}
+
+/// Refuses a configuration that cannot learn within `steps` env steps: an off-policy learner
+/// whose `learning_starts` leaves no update, or an evaluation interval past the budget (a
+/// learning curve of one point).
+pub fn check_budget(agent: &str, steps: u64, cfg: &AgentConfig) -> Result<(), AgentError> {
+    let off_policy = |learning_starts: u64, eval_every: u64| -> Result<(), AgentError> {
+        if learning_starts >= steps {
+            return Err(AgentError::invalid(format!(
+                "agent `{agent}`: learning_starts = {learning_starts} ≥ --steps {steps}: the networks would never be updated; lower `learning_starts` in [agent] or raise --steps"
+            )));
+        }
+        if eval_every > steps {
+            return Err(AgentError::invalid(format!(
+                "agent `{agent}`: eval_every_steps = {eval_every} > --steps {steps}: the run would never be evaluated before its end; lower `eval_every_steps` in [agent] or raise --steps"
+            )));
+        }
+        Ok(())
+    };
+    match cfg {
+        AgentConfig::Td3(c, _) => off_policy(c.learning_starts, c.eval_every_steps),
+        AgentConfig::Sac(c) => off_policy(c.learning_starts, c.eval_every_steps),
+        AgentConfig::Ppo(c) => {
+            let rollout = (c.num_envs * c.num_steps) as u64;
+            let iterations = steps.div_ceil(rollout).max(1);
+            if c.eval_interval > iterations {
+                return Err(AgentError::invalid(format!(
+                    "agent `ppo`: eval_interval = {} iterations > the budget's {iterations} (of num_envs × num_steps = {rollout} env steps each): the run would never be evaluated before its end; lower `eval_interval` in [agent] or raise --steps",
+                    c.eval_interval
+                )));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Reopens run directory `dir` to continue it; `steps` may raise the budget.

@@ -5,7 +5,6 @@
 //! Truncated episodes are bootstrapped: the stored `done` is `terminated` only, and the stored
 //! next observation is the episode's final one.
 
-use candle_core::{Device, Tensor};
 use envs::{Env, Info, Step};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::RngExt;
@@ -113,37 +112,63 @@ impl Interaction {
     }
 }
 
-/// A minibatch of transitions as tensors (`[B, ·]`; rewards, dones and oscillator drives `[B]`).
-pub struct Minibatch {
-    pub obs: Tensor,
-    pub next_obs: Tensor,
-    pub actions: Tensor,
-    pub rewards: Tensor,
-    pub dones: Tensor,
-    pub osc: Tensor,
-    pub next_osc: Tensor,
+/// A minibatch of transitions, row-major (`[B, ·]`; rewards, dones and oscillator drives `[B]`),
+/// in buffers reused from update to update.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub size: usize,
+    idx: Vec<usize>,
+    pub obs: Vec<f32>,
+    pub next_obs: Vec<f32>,
+    pub actions: Vec<f32>,
+    pub rewards: Vec<f32>,
+    pub dones: Vec<f32>,
+    pub osc: Vec<f32>,
+    pub next_osc: Vec<f32>,
 }
 
-/// Draws `batch` transitions uniformly (with replacement) from `replay` with `rng`, relabelling
-/// goals with `her` if given ([`crate::learners::her`]).
-pub fn sample(replay: &Replay, batch: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Minibatch, AgentError> {
-    let dev = Device::Cpu;
-    let idx: Vec<usize> = (0..batch).map(|_| rng.random_range(0..replay.len)).collect();
-    let rows = |src: &[f32], w: usize| Tensor::from_vec(Replay::gather(src, w, &idx), (batch, w), &dev);
-    let column = |src: &[f32]| Tensor::from_vec(Replay::gather(src, 1, &idx), batch, &dev);
-    let (mut obs, mut next_obs, mut rewards) = (Replay::gather(&replay.obs, replay.d, &idx), Replay::gather(&replay.next_obs, replay.d, &idx), Replay::gather(&replay.rewards, 1, &idx));
-    if let Some(her) = her {
-        her.relabel(replay, &idx, &mut obs, &mut next_obs, &mut rewards, rng)?;
+impl Batch {
+    /// Draws `size` transitions uniformly (with replacement) from `replay` with `rng`,
+    /// relabelling goals with `her` if given ([`crate::learners::her`]).
+    pub fn sample(&mut self, replay: &Replay, size: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<(), AgentError> {
+        self.size = size;
+        self.idx.clear();
+        self.idx.extend((0..size).map(|_| rng.random_range(0..replay.len)));
+        let idx = &self.idx;
+        Replay::gather_into(&replay.obs, replay.d, idx, &mut self.obs);
+        Replay::gather_into(&replay.next_obs, replay.d, idx, &mut self.next_obs);
+        Replay::gather_into(&replay.actions, replay.a, idx, &mut self.actions);
+        Replay::gather_into(&replay.rewards, 1, idx, &mut self.rewards);
+        Replay::gather_into(&replay.dones, 1, idx, &mut self.dones);
+        Replay::gather_into(&replay.osc, 1, idx, &mut self.osc);
+        Replay::gather_into(&replay.next_osc, 1, idx, &mut self.next_osc);
+        if let Some(her) = her {
+            her.relabel(replay, idx, &mut self.obs, &mut self.next_obs, &mut self.rewards, rng)?;
+        }
+        Ok(())
     }
-    Ok(Minibatch {
-        obs: Tensor::from_vec(obs, (batch, replay.d), &dev)?,
-        next_obs: Tensor::from_vec(next_obs, (batch, replay.d), &dev)?,
-        actions: rows(&replay.actions, replay.a)?,
-        rewards: Tensor::from_vec(rewards, batch, &dev)?,
-        dones: column(&replay.dones)?,
-        osc: column(&replay.osc)?,
-        next_osc: column(&replay.next_osc)?,
-    })
+}
+
+/// The mean squared error of critic values `q` against `target`, with its gradient
+/// ∂/∂q = 2(q − target)/B written into `grad`.
+pub fn mse_and_grad(q: &[f32], target: &[f32], grad: &mut Vec<f32>) -> f32 {
+    let n = q.len() as f32;
+    grad.clear();
+    let mut sq = 0.0;
+    for (qi, ti) in q.iter().zip(target) {
+        let e = qi - ti;
+        sq += e * e;
+        grad.push(2.0 * e / n);
+    }
+    sq / n
+}
+
+/// A critic's input rows `[obs | action]` (`d` + `a` wide) for a batch.
+pub fn critic_input(input: &mut [f32], obs: &[f32], act: &[f32], d: usize, a: usize) {
+    for (row, (o, u)) in input.chunks_exact_mut(d + a).zip(obs.chunks_exact(d).zip(act.chunks_exact(a))) {
+        row[..d].copy_from_slice(o);
+        row[d..].copy_from_slice(u);
+    }
 }
 
 /// Whether env step `step` (1-based, just taken) ends a metrics row: every `every` steps, and the

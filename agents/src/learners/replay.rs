@@ -173,8 +173,12 @@ impl Replay {
         Ok(())
     }
 
-    pub fn gather(src: &[f32], width: usize, idx: &[usize]) -> Vec<f32> {
-        idx.iter().flat_map(|&k| src[k * width..(k + 1) * width].iter().copied()).collect()
+    /// Rows `idx` of `src` (`width` values per row) into `out`, replacing its contents.
+    pub fn gather_into(src: &[f32], width: usize, idx: &[usize], out: &mut Vec<f32>) {
+        out.clear();
+        for &k in idx {
+            out.extend_from_slice(&src[k * width..(k + 1) * width]);
+        }
     }
 }
 

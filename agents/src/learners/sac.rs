@@ -7,18 +7,17 @@
 //! [`controllers::MlpPolicy`], so `nerve eval --checkpoint` runs it. One env
 //! ([`crate::learners::off_policy`]: truncated episodes are bootstrapped).
 
-use candle_core::{Device, Tensor, Var};
 use controllers::{Activation, MlpConfig};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, sample, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, critic_input, mse_and_grad, on_grid, row_due, Batch, Interaction, InteractionState};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
-use crate::nets::Mlp;
-use crate::optim::TensorAdam;
+use crate::nets::{Dense, Tape};
+use crate::optim::{polyak, FlatAdam};
 use crate::run::checkpoint::TensorList;
 use crate::run::{rows_every_steps, Progress, Run, Summary, TrainContext};
 use crate::{seeds, AgentError};
@@ -96,8 +95,296 @@ impl SacConfig {
 
 pub const COLUMNS: &[&str] = &["env_steps", "wall_time_s", "episode_return", "eval_return", "eval_return_std", "critic_loss", "actor_loss", "alpha"];
 
-const LOG_STD_MIN: f64 = -5.0;
-const LOG_STD_MAX: f64 = 2.0;
+const LOG_STD_MIN: f32 = -5.0;
+const LOG_STD_MAX: f32 = 2.0;
+
+/// A standard normal draw (f32, as every noise draw of the learners).
+fn normal(rng: &mut Xoshiro256PlusPlus) -> f32 {
+    StandardNormal.sample(rng)
+}
+
+/// SAC's networks, optimisers and the buffers of one update: everything but the env. Built
+/// once per run; an update allocates nothing ([`crate::nets::dense`]).
+pub struct Sac {
+    cfg: SacConfig,
+    d: usize,
+    a: usize,
+    scale: Vec<f32>,
+    bias: Vec<f32>,
+    target_entropy: f32,
+    /// The actor's mean and log-std networks (the `mlp` policy's architecture), their
+    /// parameters one vector: the mean's first.
+    policy_net: Dense,
+    pub actor: Vec<f32>,
+    /// The twin critics (ReLU), one vector: critic 0's parameters, then critic 1's.
+    critic_net: Dense,
+    pub critics: Vec<f32>,
+    pub targets: Vec<f32>,
+    pub log_alpha: [f32; 1],
+    pub actor_adam: FlatAdam,
+    pub critic_adam: FlatAdam,
+    pub alpha_adam: FlatAdam,
+    work: Work,
+}
+
+/// The reused buffers of an update.
+#[derive(Default)]
+struct Work {
+    batch: Batch,
+    pi: PiTape,
+    q: [Tape; 2],
+    grad_out: Vec<f32>,
+    /// ∂L/∂action through each critic.
+    grad_action: [Vec<f32>; 2],
+    critic_grad: Vec<f32>,
+    actor_grad: Vec<f32>,
+    target: Vec<f32>,
+    q_values: [Vec<f32>; 2],
+}
+
+/// A reparameterised draw of π(·|s) for a batch and what its backward pass needs.
+#[derive(Default)]
+struct PiTape {
+    mean: Tape,
+    log_std: Tape,
+    /// tanh of the raw log-std output, its std, the squashed sample, the noise.
+    t: Vec<f32>,
+    std: Vec<f32>,
+    y: Vec<f32>,
+    noise: Vec<f32>,
+    action: Vec<f32>,
+    logp: Vec<f32>,
+}
+
+/// Losses of one update (the actor's only when it was updated).
+pub struct UpdateLosses {
+    pub critic: f32,
+    pub actor: Vec<f32>,
+}
+
+impl Sac {
+    /// Networks for `d`-dimensional observations and the action box `(low, high)`, drawn from
+    /// `rng` in the order the candle implementation drew them (mean, log-std, critic 0, 1).
+    pub fn new(cfg: &SacConfig, actor_cfg: &MlpConfig, d: usize, low: &[f32], high: &[f32], rng: &mut Xoshiro256PlusPlus) -> Self {
+        let a = low.len();
+        let mut sizes = vec![d];
+        sizes.extend(&actor_cfg.hidden);
+        sizes.push(a);
+        let policy_net = Dense::new(&sizes, actor_cfg.activation);
+        let mut actor = policy_net.init(0.01, rng);
+        actor.extend(policy_net.init(0.01, rng));
+        let mut critic_sizes = vec![d + a];
+        critic_sizes.extend(&cfg.hidden);
+        critic_sizes.push(1);
+        let critic_net = Dense::new(&critic_sizes, Activation::Relu);
+        let mut critics = critic_net.init(1.0, rng);
+        critics.extend(critic_net.init(1.0, rng));
+        Self {
+            cfg: cfg.clone(),
+            d,
+            a,
+            scale: low.iter().zip(high).map(|(l, h)| (h - l) / 2.0).collect(),
+            bias: low.iter().zip(high).map(|(l, h)| (h + l) / 2.0).collect(),
+            target_entropy: -(a as f32),
+            actor_adam: FlatAdam::new(actor.len(), cfg.policy_lr, 1e-8),
+            critic_adam: FlatAdam::new(critics.len(), cfg.q_lr, 1e-8),
+            alpha_adam: FlatAdam::new(1, cfg.q_lr, 1e-8),
+            targets: critics.clone(),
+            policy_net,
+            actor,
+            critic_net,
+            critics,
+            log_alpha: [(cfg.alpha.ln()) as f32],
+            work: Work::default(),
+        }
+    }
+
+    /// The mean network's parameters: the deterministic `mlp` policy.
+    pub fn policy(&self) -> &[f32] {
+        &self.actor[..self.policy_net.n_params()]
+    }
+
+    pub fn alpha(&self) -> f32 {
+        self.log_alpha[0].exp()
+    }
+
+    /// The (mean, log-std) halves of the actor's parameters.
+    fn halves(&self) -> (&[f32], &[f32]) {
+        self.actor.split_at(self.policy_net.n_params())
+    }
+
+    /// A sample of π(·|obs) for one observation, its noise from `rng`.
+    pub fn act(&mut self, obs: &[f32], rng: &mut Xoshiro256PlusPlus, action: &mut [f32]) {
+        let mut pi = std::mem::take(&mut self.work.pi);
+        pi.noise.clear();
+        pi.noise.extend((0..self.a).map(|_| normal(rng)));
+        self.pi_forward(obs, 1, &mut pi);
+        action.copy_from_slice(&pi.action);
+        self.work.pi = pi;
+    }
+
+    /// π(·|s) for `batch` observations with the noise already in `pi.noise`: actions, log-probs.
+    fn pi_forward(&self, obs: &[f32], batch: usize, pi: &mut PiTape) {
+        let (mean_p, log_std_p) = self.halves();
+        let net = &self.policy_net;
+        net.input(&mut pi.mean, batch).copy_from_slice(obs);
+        net.forward(mean_p, &mut pi.mean);
+        net.input(&mut pi.log_std, batch).copy_from_slice(obs);
+        net.forward(log_std_p, &mut pi.log_std);
+        let a = self.a;
+        let n = batch * a;
+        for v in [&mut pi.t, &mut pi.std, &mut pi.y, &mut pi.action] {
+            v.resize(n, 0.0);
+        }
+        pi.logp.clear();
+        pi.logp.resize(batch, -0.5 * (2.0 * std::f32::consts::PI).ln() * a as f32);
+        let (mu, raw) = (net.output(&pi.mean), net.output(&pi.log_std));
+        for k in 0..n {
+            let j = k % a;
+            let t = raw[k].tanh();
+            let log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (t + 1.0);
+            let std = log_std.exp();
+            let x = mu[k] + std * pi.noise[k];
+            let y = x.tanh();
+            pi.t[k] = t;
+            pi.std[k] = std;
+            pi.y[k] = y;
+            pi.action[k] = y * self.scale[j] + self.bias[j];
+            pi.logp[k / a] += -0.5 * pi.noise[k] * pi.noise[k] - log_std - (self.scale[j] * (1.0 - y * y) + 1e-6).ln();
+        }
+    }
+
+    /// Q(s, a) of critic `which` (of `params`) for the batch, into `tape`.
+    fn q_forward<'t>(&self, params: &[f32], which: usize, obs: &[f32], act: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
+        let (d, a) = (self.d, self.a);
+        critic_input(self.critic_net.input(tape, batch), obs, act, d, a);
+        let n = self.critic_net.n_params();
+        self.critic_net.forward(&params[which * n..(which + 1) * n], tape)
+    }
+
+    /// One update at env step `step` (CleanRL's schedule): the critics on a fresh minibatch,
+    /// every `policy_frequency` steps that many actor (and α) updates, then the targets.
+    pub fn update(&mut self, replay: &Replay, step: u64, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<UpdateLosses, AgentError> {
+        let mut w = std::mem::take(&mut self.work);
+        let result = self.update_with(&mut w, replay, step, rng, her);
+        self.work = w;
+        result
+    }
+
+    fn update_with(&mut self, w: &mut Work, replay: &Replay, step: u64, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<UpdateLosses, AgentError> {
+        let (bsz, a) = (self.cfg.batch_size, self.a);
+        let gamma = self.cfg.gamma as f32;
+        w.batch.sample(replay, bsz, rng, her)?;
+        let b = &w.batch;
+        let nc = self.critic_net.n_params();
+
+        // Critics: soft Bellman targets from the current policy at s'.
+        w.pi.noise.clear();
+        w.pi.noise.extend((0..bsz * a).map(|_| normal(rng)));
+        let alpha = self.alpha();
+        self.pi_forward(&b.next_obs, bsz, &mut w.pi);
+        w.target.clear();
+        w.target.extend_from_slice(self.q_forward(&self.targets, 0, &b.next_obs, &w.pi.action, bsz, &mut w.q[0]));
+        let q2 = self.q_forward(&self.targets, 1, &b.next_obs, &w.pi.action, bsz, &mut w.q[1]);
+        for i in 0..bsz {
+            let soft = w.target[i].min(q2[i]) - alpha * w.pi.logp[i];
+            w.target[i] = b.rewards[i] + gamma * (1.0 - b.dones[i]) * soft;
+        }
+        w.critic_grad.resize(2 * nc, 0.0);
+        let mut critic_loss = 0.0;
+        for k in 0..2 {
+            let q = self.q_forward(&self.critics, k, &b.obs, &b.actions, bsz, &mut w.q[k]);
+            critic_loss += mse_and_grad(q, &w.target, &mut w.grad_out);
+            self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.q[k], &w.grad_out, Some(&mut w.critic_grad[k * nc..(k + 1) * nc]), None);
+        }
+        self.critic_adam.step(&mut self.critics, &w.critic_grad);
+
+        // Actor and temperature, delayed but repeated to keep the update ratio.
+        let mut actor_losses = Vec::new();
+        if step % self.cfg.policy_frequency == 0 {
+            for _ in 0..self.cfg.policy_frequency {
+                w.pi.noise.clear();
+                w.pi.noise.extend((0..bsz * a).map(|_| normal(rng)));
+                let alpha = self.alpha();
+                self.pi_forward(&b.obs, bsz, &mut w.pi);
+                for k in 0..2 {
+                    let q = self.q_forward(&self.critics, k, &b.obs, &w.pi.action, bsz, &mut w.q[k]);
+                    w.q_values[k].clear();
+                    w.q_values[k].extend_from_slice(q);
+                }
+                // L = mean(α·logπ − min(Q₁, Q₂)): −1/B to the smaller critic of each sample.
+                let mut loss = 0.0;
+                for k in 0..2 {
+                    w.grad_out.clear();
+                    for i in 0..bsz {
+                        let (q1, q2) = (w.q_values[0][i], w.q_values[1][i]);
+                        let picked = if k == 0 { q1 <= q2 } else { q2 < q1 };
+                        w.grad_out.push(if picked { -1.0 / bsz as f32 } else { 0.0 });
+                        if k == 0 {
+                            loss += alpha * w.pi.logp[i] - q1.min(q2);
+                        }
+                    }
+                    w.grad_action[k].resize(bsz * a, 0.0);
+                    let d = self.d;
+                    self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.q[k], &w.grad_out, None, Some((&mut w.grad_action[k], d..d + a)));
+                }
+                actor_losses.push(loss / bsz as f32);
+                self.pi_backward(&mut w.pi, &mut w.grad_action, &mut w.actor_grad, alpha / bsz as f32);
+                self.actor_adam.step(&mut self.actor, &w.actor_grad);
+                if self.cfg.autotune {
+                    // L(log α) = −mean(α·(logπ + H̄)), so ∂L/∂log α = −α·mean(logπ + H̄).
+                    let gap = w.pi.logp.iter().map(|l| l + self.target_entropy).sum::<f32>() / bsz as f32;
+                    let g = [-self.alpha() * gap];
+                    self.alpha_adam.step(&mut self.log_alpha, &g);
+                }
+            }
+        }
+        polyak(&mut self.targets, &self.critics, self.cfg.tau);
+        Ok(UpdateLosses { critic: critic_loss, actor: actor_losses })
+    }
+
+    /// ∂L/∂actor into `actor_grad`, for L = mean(α·logπ) − (what `grad_action` carries),
+    /// `g_logp` = α/B the gradient of L with respect to each sample's log-probability.
+    fn pi_backward(&self, pi: &mut PiTape, grad_action: &mut [Vec<f32>; 2], actor_grad: &mut Vec<f32>, g_logp: f32) {
+        let (bsz, a) = (self.cfg.batch_size, self.a);
+        // ∂L/∂μ and ∂L/∂(raw log-std), reusing the action-gradient buffers.
+        let (g_mu, g_raw) = grad_action.split_at_mut(1);
+        let (g_mu, g_raw) = (&mut g_mu[0], &mut g_raw[0]);
+        for k in 0..bsz * a {
+            let j = k % a;
+            let y = pi.y[k];
+            let s = self.scale[j];
+            let g_y = (g_mu[k] + g_raw[k]) * s + g_logp * 2.0 * y * s / (s * (1.0 - y * y) + 1e-6);
+            let g_x = g_y * (1.0 - y * y);
+            let g_log_std = g_x * pi.std[k] * pi.noise[k] - g_logp;
+            g_mu[k] = g_x;
+            g_raw[k] = g_log_std * 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (1.0 - pi.t[k] * pi.t[k]);
+        }
+        let np = self.policy_net.n_params();
+        let (mean_p, log_std_p) = self.halves();
+        actor_grad.resize(2 * np, 0.0);
+        let (ga, gb) = actor_grad.split_at_mut(np);
+        self.policy_net.backward(mean_p, &mut pi.mean, g_mu, Some(ga), None);
+        self.policy_net.backward(log_std_p, &mut pi.log_std, g_raw, Some(gb), None);
+    }
+}
+
+/// Seconds per update of SAC with `hidden`-wide networks (actor `hidden` ReLU, as
+/// Stable-Baselines3's; critics `hidden`) on a replay buffer of random transitions with `d`-D
+/// observations and `a`-D actions in [−1, 1]: `repeats` timings of `updates` updates each,
+/// after a warm-up (`nerve perf --sac-update`, `tools/sb3/compare_off_policy_update.sh`).
+pub fn time_updates(d: usize, a: usize, hidden: &[usize], cfg: &SacConfig, updates: usize, repeats: usize) -> Result<Vec<f64>, AgentError> {
+    let cfg = SacConfig { hidden: hidden.to_vec(), ..cfg.clone() };
+    let actor_cfg = MlpConfig { hidden: hidden.to_vec(), activation: Activation::Relu, ..MlpConfig::default() };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut sac = Sac::new(&cfg, &actor_cfg, d, &vec![-1.0; a], &vec![1.0; a], &mut rng);
+    let replay = crate::learners::timing_replay(d, a, &mut rng);
+    let mut step = 0;
+    crate::learners::time_calls(updates, repeats, || {
+        step += 1;
+        sac.update(&replay, step, &mut rng, None).map(|_| ())
+    })
+}
 
 /// Trains an `mlp` policy with SAC.
 pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
@@ -105,16 +392,12 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     if ctx.run.policy != "mlp" {
         return Err(AgentError::invalid(format!("agent `sac` trains `mlp` policies, not `{}`", ctx.run.policy)));
     }
-    let dev = Device::Cpu;
     let env = ctx.make_env()?;
     let spec = env.spec().clone();
     let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()).cloned() else {
         return Err(AgentError::invalid(format!("agent `sac` needs a bounded Box action space; {} has none", spec.id)));
     };
     let (d, a) = (spec.obs_dim(), spec.act_dim());
-    let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
-    let bias: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h + l) / 2.0).collect();
-    let (scale_t, bias_t) = (Tensor::from_slice(&scale, a, &dev)?, Tensor::from_slice(&bias, a, &dev)?);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[30]));
     // The env that recomputes relabelled rewards (a second instance: the interacting one is
     // borrowed mutably while minibatches are drawn).
@@ -124,58 +407,24 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         None => None,
     };
 
-    // Actor: mean and log-std networks of the `mlp` policy's architecture; twin critics, their
-    // targets, the temperature, and their optimisers.
     let actor_cfg = MlpConfig::parse(ctx.policy_config.as_ref())?;
-    let mut sizes = vec![d];
-    sizes.extend(&actor_cfg.hidden);
-    sizes.push(a);
-    let mean_net = Mlp::new(&sizes, actor_cfg.activation, 0.01, &mut rng, &dev)?;
-    let log_std_net = Mlp::new(&sizes, actor_cfg.activation, 0.01, &mut rng, &dev)?;
-    let mut critic_sizes = vec![d + a];
-    critic_sizes.extend(&cfg.hidden);
-    critic_sizes.push(1);
-    let critics: Vec<Mlp> = (0..2).map(|_| Mlp::new(&critic_sizes, Activation::Relu, 1.0, &mut rng, &dev)).collect::<candle_core::Result<_>>()?;
-    let targets: Vec<Mlp> = critics.iter().map(|c| c.deep_copy()).collect::<candle_core::Result<_>>()?;
-    let critic_vars: Vec<Var> = critics.iter().flat_map(|c| c.vars()).collect();
-    let target_vars: Vec<Var> = targets.iter().flat_map(|c| c.vars()).collect();
-    let mut actor_vars = mean_net.vars();
-    actor_vars.extend(log_std_net.vars());
-    let log_alpha = Var::from_tensor(&Tensor::new(cfg.alpha.ln() as f32, &dev)?)?;
-    let mut q_opt = TensorAdam::new(critic_vars.clone(), cfg.q_lr, 1e-8)?;
-    let mut actor_opt = TensorAdam::new(actor_vars.clone(), cfg.policy_lr, 1e-8)?;
-    let mut alpha_opt = TensorAdam::new(vec![log_alpha.clone()], cfg.q_lr, 1e-8)?;
-    let target_entropy = -(a as f64);
-    let n_params: usize = mean_net.vars().iter().map(|v| v.elem_count()).sum();
-
-    // π(·|s): a reparameterised sample and its log-probability.
-    let sample_pi = |obs: &Tensor, noise: &Tensor| -> candle_core::Result<(Tensor, Tensor)> {
-        let mu = mean_net.forward(obs)?;
-        let log_std = (log_std_net.forward(obs)?.tanh()? + 1.0)?.affine(0.5 * (LOG_STD_MAX - LOG_STD_MIN), LOG_STD_MIN)?;
-        let x = (&mu + (log_std.exp()? * noise)?)?;
-        let y = x.tanh()?;
-        let action = y.broadcast_mul(&scale_t)?.broadcast_add(&bias_t)?;
-        let normal_logp = ((noise.sqr()? * -0.5)? - &log_std)?.affine(1.0, -0.5 * (2.0 * std::f64::consts::PI).ln())?;
-        let squash = ((1.0 - y.sqr()?)?.broadcast_mul(&scale_t)? + 1e-6)?.log()?;
-        Ok((action, (normal_logp - squash)?.sum(1)?))
-    };
-    let q = |critic: &Mlp, obs: &Tensor, act: &Tensor| -> candle_core::Result<Tensor> { critic.forward(&Tensor::cat(&[obs, act], 1)?)?.flatten_all() };
-    let alpha_now = || -> candle_core::Result<f64> { Ok(log_alpha.exp()?.to_scalar::<f32>()? as f64) };
-    let normal = |rng: &mut Xoshiro256PlusPlus, n: usize| -> Vec<f32> { (0..n).map(|_| StandardNormal.sample(rng)).collect() };
-
+    let mut sac = Sac::new(cfg, &actor_cfg, d, &action_box.low, &action_box.high, &mut rng);
+    let n_params = sac.policy().len();
     let mut run = Run::new(ctx, "sac", COLUMNS, n_params, None, resume)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
     let mut world = Interaction::new(env, ctx.run.seed, 31);
     let (mut critic_losses, mut actor_losses) = (Vec::new(), Vec::new());
     if let Some((mut t, saved)) = run.resume::<SacState>()? {
-        t.take_vars("actor.mean", &mean_net.vars())?;
-        t.take_vars("actor.log_std", &log_std_net.vars())?;
-        t.take_vars("critics", &critic_vars)?;
-        t.take_vars("target_critics", &target_vars)?;
-        t.take_vars("log_alpha", std::slice::from_ref(&log_alpha))?;
-        t.take_adam("actor_adam", &mut actor_opt, saved.adam_t[0])?;
-        t.take_adam("q_adam", &mut q_opt, saved.adam_t[1])?;
-        t.take_adam("alpha_adam", &mut alpha_opt, saved.adam_t[2])?;
+        let np = sac.policy().len();
+        let (mean, log_std) = sac.actor.split_at_mut(np);
+        t.take_into("actor.mean", mean)?;
+        t.take_into("actor.log_std", log_std)?;
+        t.take_into("critics", &mut sac.critics)?;
+        t.take_into("target_critics", &mut sac.targets)?;
+        t.take_into("log_alpha", &mut sac.log_alpha)?;
+        t.take_flat_adam("actor_adam", &mut sac.actor_adam, saved.adam_t[0])?;
+        t.take_flat_adam("q_adam", &mut sac.critic_adam, saved.adam_t[1])?;
+        t.take_flat_adam("alpha_adam", &mut sac.alpha_adam, saved.adam_t[2])?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
         (rng, critic_losses, actor_losses) = (saved.rng, saved.critic_losses, saved.actor_losses);
     } else {
@@ -192,76 +441,24 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         if run.progress.env_steps < cfg.learning_starts {
             action_box.sample_into(&mut rng, &mut action);
         } else {
-            let o = Tensor::from_slice(&world.obs, (1, d), &dev)?;
-            let noise = Tensor::from_vec(normal(&mut rng, a), (1, a), &dev)?;
-            action = sample_pi(&o, &noise)?.0.flatten_all()?.to_vec1::<f32>()?;
+            sac.act(&world.obs, &mut rng, &mut action);
         }
         world.step(&action, &mut replay, (0.0, 0.0), &mut run)?;
         let step = run.progress.env_steps;
 
         if step > cfg.learning_starts {
-            let b = sample(&replay, cfg.batch_size, &mut rng, her.as_ref())?;
-            let noise = Tensor::from_vec(normal(&mut rng, cfg.batch_size * a), (cfg.batch_size, a), &dev)?;
-            // Critics: soft Bellman targets from the current policy at s'.
-            let alpha = alpha_now()?;
-            let critic_loss = (|| -> candle_core::Result<Tensor> {
-                let (next_a, next_logp) = sample_pi(&b.next_obs, &noise)?;
-                let next_q = q(&targets[0], &b.next_obs, &next_a)?.minimum(&q(&targets[1], &b.next_obs, &next_a)?)?;
-                let soft = (next_q - (next_logp * alpha)?)?;
-                let target = (&b.rewards + ((1.0 - &b.dones)? * soft)?.affine(cfg.gamma, 0.0)?)?.detach();
-                let l1 = (q(&critics[0], &b.obs, &b.actions)? - &target)?.sqr()?.mean_all()?;
-                let l2 = (q(&critics[1], &b.obs, &b.actions)? - &target)?.sqr()?.mean_all()?;
-                l1 + l2
-            })()?;
-            let mut grads = critic_loss.backward()?;
-            for v in &actor_vars {
-                grads.remove(v);
-            }
-            q_opt.step(&grads)?;
-            critic_losses.push(critic_loss.to_scalar::<f32>()? as f64);
-            // Actor and temperature, delayed but repeated to keep the update ratio.
-            if step % cfg.policy_frequency == 0 {
-                for _ in 0..cfg.policy_frequency {
-                    let noise = Tensor::from_vec(normal(&mut rng, cfg.batch_size * a), (cfg.batch_size, a), &dev)?;
-                    let alpha = alpha_now()?;
-                    let (pi, logp) = sample_pi(&b.obs, &noise)?;
-                    let actor_loss = (|| -> candle_core::Result<Tensor> {
-                        let min_q = q(&critics[0], &b.obs, &pi)?.minimum(&q(&critics[1], &b.obs, &pi)?)?;
-                        ((&logp * alpha)? - min_q)?.mean_all()
-                    })()?;
-                    let mut grads = actor_loss.backward()?;
-                    for v in critic_vars.iter().chain(std::iter::once(&log_alpha)) {
-                        grads.remove(v);
-                    }
-                    actor_opt.step(&grads)?;
-                    actor_losses.push(actor_loss.to_scalar::<f32>()? as f64);
-                    if cfg.autotune {
-                        let alpha_loss = (|| -> candle_core::Result<Tensor> {
-                            let entropy_gap = (logp.detach() + target_entropy)?;
-                            (entropy_gap.broadcast_mul(&log_alpha.exp()?)? * -1.0)?.mean_all()
-                        })()?;
-                        let mut grads = alpha_loss.backward()?;
-                        for v in critic_vars.iter().chain(&actor_vars) {
-                            grads.remove(v);
-                        }
-                        alpha_opt.step(&grads)?;
-                    }
-                }
-            }
-            for (tv, cv) in target_vars.iter().zip(&critic_vars) {
-                let averaged: candle_core::Result<Tensor> = (|| (cv.as_tensor() * cfg.tau)? + (tv.as_tensor() * (1.0 - cfg.tau))?)();
-                tv.set(&averaged?)?;
-            }
+            let losses = sac.update(&replay, step, &mut rng, her.as_ref())?;
+            critic_losses.push(losses.critic as f64);
+            actor_losses.extend(losses.actor.iter().map(|&l| l as f64));
         }
 
         // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
         if row_due(step, cfg.eval_every_steps, run.budget()) {
-            let policy = mean_net.flat()?;
-            let r = run.evaluate(&policy, &[], cfg.eval_episodes)?;
+            let r = run.evaluate(sac.policy(), &[], cfg.eval_episodes)?;
             let recent = average(&world.recent);
-            let row = [step as f64, run.wall_time(), recent, r.0, r.1, average(&critic_losses), average(&actor_losses), alpha_now()?];
+            let row = [step as f64, run.wall_time(), recent, r.0, r.1, average(&critic_losses), average(&actor_losses), sac.alpha() as f64];
             run.write_row(&row)?;
-            run.save_policy(&policy, &[])?;
+            run.save_policy(sac.policy(), &[])?;
             on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: recent, eval_return: Some(r.0) });
             if on_grid(step, cfg.eval_every_steps) {
                 world.recent.clear();
@@ -271,19 +468,20 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         }
         stopped = run.stop_requested();
         if checkpoint_due(step, cfg.checkpoint_every_steps, run.budget(), stopped) {
-            run.save_policy(&mean_net.flat()?, &[])?;
+            run.save_policy(sac.policy(), &[])?;
             // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
             let state = SacState {
-                adam_t: [actor_opt.t, q_opt.t, alpha_opt.t],
+                adam_t: [sac.actor_adam.t, sac.critic_adam.t, sac.alpha_adam.t],
                 rng: rng.clone(),
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),
                 interaction: world.state(&replay)?,
             };
+            let np = sac.policy().len();
             let mut tensors = TensorList::default();
-            tensors.vars("actor.mean", &mean_net.vars())?.vars("actor.log_std", &log_std_net.vars())?;
-            tensors.vars("critics", &critic_vars)?.vars("target_critics", &target_vars)?.vars("log_alpha", std::slice::from_ref(&log_alpha))?;
-            tensors.adam("actor_adam", &actor_opt)?.adam("q_adam", &q_opt)?.adam("alpha_adam", &alpha_opt)?;
+            tensors.add("actor.mean", &sac.actor[..np]).add("actor.log_std", &sac.actor[np..]);
+            tensors.add("critics", &sac.critics).add("target_critics", &sac.targets).add("log_alpha", &sac.log_alpha);
+            tensors.flat_adam("actor_adam", &sac.actor_adam).flat_adam("q_adam", &sac.critic_adam).flat_adam("alpha_adam", &sac.alpha_adam);
             tensors.extend(replay.tensors());
             for (name, values) in replay.episode_tensors() {
                 tensors.owned(name, values);
@@ -293,7 +491,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     }
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let (steps, completed) = (run.progress.env_steps, run.budget_spent());
-    let policy = mean_net.flat()?;
+    let policy = sac.policy().to_vec();
     run.finish(steps, completed, |run| run.score(&policy, &[], cfg.eval_episodes))
 }
 

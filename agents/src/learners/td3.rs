@@ -6,20 +6,20 @@
 //!
 //! One env ([`crate::learners::off_policy`]: truncated episodes are bootstrapped).
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use controllers::ncap::oscillator;
-use controllers::Activation;
+use controllers::{tanh_approx, Activation};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, sample, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, critic_input, mse_and_grad, on_grid, row_due, Batch, Interaction, InteractionState};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
-use crate::nets::{flatten, Actor, Mlp};
-use crate::optim::TensorAdam;
-use crate::run::checkpoint::TensorList;
+use crate::nets::{flatten, Actor, Dense, Tape};
+use crate::optim::{polyak, FlatAdam, TensorAdam};
+use crate::run::checkpoint::{TensorList, Tensors};
 use crate::run::{rows_every_steps, Progress, Run, Summary, TrainContext};
 use crate::{seeds, AgentError};
 
@@ -108,12 +108,388 @@ pub enum Variant {
     Ddpg,
 }
 
-/// Polyak averaging `target ← τ·source + (1 − τ)·target`.
-fn soft_update(target: &[Var], source: &[Var], tau: f64) -> candle_core::Result<()> {
-    for (t, s) in target.iter().zip(source) {
-        t.set(&((s.as_tensor() * tau)? + (t.as_tensor() * (1.0 - tau))?)?)?;
+/// The deterministic actor μ(s): an MLP squashed into the action box (hand-derived,
+/// [`crate::nets::dense`]), or the NCAP circuit (on candle, whose autograd runs its clamps and
+/// constraints; the critics hand it ∂L/∂μ).
+enum Td3Actor {
+    Mlp {
+        net: Dense,
+        params: Vec<f32>,
+        target: Vec<f32>,
+        adam: FlatAdam,
+        low: Vec<f32>,
+        half_range: Vec<f32>,
+        tape: Tape,
+        /// tanh of the last training forward's output, μ itself, and the parameters' gradient.
+        squashed: Vec<f32>,
+        mu: Vec<f32>,
+        grad: Vec<f32>,
+    },
+    Ncap { actor: Actor, target: Actor, adam: TensorAdam, mu: Option<Tensor>, mu_values: Vec<f32> },
+}
+
+impl Td3Actor {
+    fn build(agent: &str, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, lr: f64, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
+        if policy == "mlp" {
+            let config = controllers::MlpConfig::parse(policy_config)?;
+            let mut sizes = vec![spec.obs_dim()];
+            sizes.extend(&config.hidden);
+            sizes.push(spec.act_dim());
+            let net = Dense::new(&sizes, config.activation);
+            let params = net.init(0.01, rng);
+            let n = params.len();
+            Ok(Td3Actor::Mlp {
+                adam: FlatAdam::new(params.len(), lr, 1e-8),
+                target: params.clone(),
+                params,
+                net,
+                low: action_box.low.clone(),
+                half_range: action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect(),
+                tape: Tape::default(),
+                squashed: Vec::new(),
+                mu: Vec::new(),
+                grad: vec![0.0; n],
+            })
+        } else {
+            let actor = Actor::build(agent, policy, policy_config, spec, action_box, rng)?;
+            let target = actor.deep_copy()?;
+            let adam = TensorAdam::new(actor.vars(), lr, 1e-8)?;
+            Ok(Td3Actor::Ncap { actor, target, adam, mu: None, mu_values: Vec::new() })
+        }
     }
-    Ok(())
+
+    fn oscillator_period(&self) -> usize {
+        match self {
+            Td3Actor::Ncap { actor, .. } => actor.oscillator_period(),
+            Td3Actor::Mlp { .. } => controllers::ncap::NcapConfig::default().oscillator_period,
+        }
+    }
+
+    /// μ(s) (of the target network if `target`) for `batch` observations with dorsal drives
+    /// `osc`; with `train`, kept for [`Td3Actor::descend`].
+    fn forward(&mut self, obs: &[f32], osc: &[f32], batch: usize, target: bool, train: bool) -> Result<&[f32], AgentError> {
+        match self {
+            Td3Actor::Mlp { net, params, target: target_p, low, half_range, tape, squashed, mu, .. } => {
+                net.input(tape, batch).copy_from_slice(obs);
+                let out = net.forward(if target { target_p } else { params }, tape);
+                let a = low.len();
+                squashed.clear();
+                squashed.extend(out.iter().map(|&x| tanh_approx(x)));
+                mu.clear();
+                mu.extend(squashed.iter().enumerate().map(|(k, &y)| (y + 1.0) * half_range[k % a] + low[k % a]));
+                Ok(mu)
+            }
+            Td3Actor::Ncap { actor, target: target_a, mu, mu_values, .. } => {
+                let dev = Device::Cpu;
+                let d = obs.len() / batch;
+                let o = Tensor::from_slice(obs, (batch, d), &dev)?;
+                let od = Tensor::from_slice(osc, batch, &dev)?;
+                let ov = (1.0 - &od)?;
+                let net = if target { &*target_a } else { &*actor };
+                let out = net.forward(&o, &o, &od, &ov)?;
+                *mu_values = out.flatten_all()?.to_vec1::<f32>()?;
+                *mu = if train { Some(out) } else { None };
+                Ok(mu_values)
+            }
+        }
+    }
+
+    /// One Adam step of the actor down ∂L/∂μ = `grad_mu` (`[B, A]`) for the last training
+    /// forward.
+    fn descend(&mut self, grad_mu: &mut [f32]) -> Result<(), AgentError> {
+        match self {
+            Td3Actor::Mlp { net, params, adam, half_range, tape, squashed, grad, .. } => {
+                let a = half_range.len();
+                for (k, g) in grad_mu.iter_mut().enumerate() {
+                    let y = squashed[k];
+                    *g *= half_range[k % a] * (1.0 - y * y);
+                }
+                net.backward(params, tape, grad_mu, Some(grad), None);
+                adam.step(params, grad);
+                Ok(())
+            }
+            Td3Actor::Ncap { adam, mu, .. } => {
+                let mu = mu.take().ok_or_else(|| AgentError::invalid("td3: the actor's backward pass without a training forward"))?;
+                let shape = mu.shape().clone();
+                // A surrogate Σ μ·g (g held fixed) has ∂/∂θ = Σ g·∂μ/∂θ: the chain rule through
+                // the circuit, by candle's autograd.
+                let g = Tensor::from_slice(grad_mu, shape, &Device::Cpu)?;
+                let surrogate = (mu * g)?.sum_all()?;
+                adam.step(&surrogate.backward()?)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn soft_update(&mut self, tau: f64) -> Result<(), AgentError> {
+        match self {
+            Td3Actor::Mlp { params, target, .. } => polyak(target, params, tau),
+            Td3Actor::Ncap { actor, target, .. } => {
+                for (t, s) in target.vars().iter().zip(actor.vars()) {
+                    t.set(&((s.as_tensor() * tau)? + (t.as_tensor() * (1.0 - tau))?)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy's flat parameters (what `nerve eval` runs).
+    fn policy(&self) -> Result<Vec<f32>, AgentError> {
+        match self {
+            Td3Actor::Mlp { params, .. } => Ok(params.clone()),
+            Td3Actor::Ncap { actor, .. } => Ok(flatten(&actor.vars())?),
+        }
+    }
+
+    fn n_params(&self) -> usize {
+        match self {
+            Td3Actor::Mlp { params, .. } => params.len(),
+            Td3Actor::Ncap { actor, .. } => actor.n_params(),
+        }
+    }
+
+    fn adam_t(&self) -> u64 {
+        match self {
+            Td3Actor::Mlp { adam, .. } => adam.t,
+            Td3Actor::Ncap { adam, .. } => adam.t,
+        }
+    }
+
+    /// Tensors `actor`, `target_actor`, `actor_adam.{m,v}` (the layout of the candle version).
+    fn save(&self, tensors: &mut TensorList<'_>) -> Result<(), AgentError> {
+        match self {
+            Td3Actor::Mlp { params, target, adam, .. } => {
+                tensors.owned("actor", params.clone()).owned("target_actor", target.clone());
+                tensors.owned("actor_adam.m", adam.m.clone()).owned("actor_adam.v", adam.v.clone());
+            }
+            Td3Actor::Ncap { actor, target, adam, .. } => {
+                tensors.vars("actor", &actor.vars())?.vars("target_actor", &target.vars())?;
+                tensors.adam("actor_adam", adam)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, t: &mut Tensors, adam_t: u64) -> Result<(), AgentError> {
+        match self {
+            Td3Actor::Mlp { params, target, adam, .. } => {
+                t.take_into("actor", params)?;
+                t.take_into("target_actor", target)?;
+                t.take_flat_adam("actor_adam", adam, adam_t)
+            }
+            Td3Actor::Ncap { actor, target, adam, .. } => {
+                t.take_vars("actor", &actor.vars())?;
+                t.take_vars("target_actor", &target.vars())?;
+                t.take_adam("actor_adam", adam, adam_t)
+            }
+        }
+    }
+}
+
+/// TD3's (or DDPG's) networks, optimisers and the buffers of one update: everything but the
+/// env. An update allocates nothing for an MLP actor ([`crate::nets::dense`]).
+pub struct Td3 {
+    cfg: Td3Config,
+    variant: Variant,
+    d: usize,
+    a: usize,
+    low: Vec<f32>,
+    high: Vec<f32>,
+    /// Half the action range: noise is in these units.
+    scale: Vec<f32>,
+    actor: Td3Actor,
+    critic_net: Dense,
+    n_critics: usize,
+    /// The critics (two for TD3, one for DDPG), one vector: critic 0's parameters first.
+    pub critics: Vec<f32>,
+    pub target_critics: Vec<f32>,
+    pub critic_adam: FlatAdam,
+    /// Critic updates so far (the actor follows every `policy_frequency`).
+    pub updates: u64,
+    work: Td3Work,
+}
+
+#[derive(Default)]
+struct Td3Work {
+    batch: Batch,
+    tape: Tape,
+    smoothing: Vec<f32>,
+    next_act: Vec<f32>,
+    next_q: Vec<f32>,
+    target: Vec<f32>,
+    grad_out: Vec<f32>,
+    critic_grad: Vec<f32>,
+    mu: Vec<f32>,
+    grad_mu: Vec<f32>,
+}
+
+/// What one update measured.
+pub struct Td3Losses {
+    pub critic: f32,
+    /// Mean Q of the last critic on the minibatch.
+    pub q_mean: f32,
+    /// The actor's loss, when it was updated.
+    pub actor: Option<f32>,
+}
+
+impl Td3 {
+    /// The actor for `policy` (`mlp` or an `ncap` variant, options `policy_config`), then the
+    /// critics, drawn from `rng` in that order.
+    pub fn new(agent: &str, cfg: &Td3Config, variant: Variant, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
+        let (d, a) = (spec.obs_dim(), spec.act_dim());
+        let actor = Td3Actor::build(agent, policy, policy_config, spec, action_box, cfg.learning_rate, rng)?;
+        let mut critic_sizes = vec![d + a];
+        critic_sizes.extend(&cfg.hidden);
+        critic_sizes.push(1);
+        let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
+        let critic_net = Dense::new(&critic_sizes, Activation::Relu);
+        let critics: Vec<f32> = (0..n_critics).flat_map(|_| critic_net.init(1.0, rng)).collect();
+        Ok(Self {
+            cfg: cfg.clone(),
+            variant,
+            d,
+            a,
+            low: action_box.low.clone(),
+            high: action_box.high.clone(),
+            scale: action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect(),
+            actor,
+            critic_adam: FlatAdam::new(critics.len(), cfg.learning_rate, 1e-8),
+            target_critics: critics.clone(),
+            critics,
+            critic_net,
+            n_critics,
+            updates: 0,
+            work: Td3Work::default(),
+        })
+    }
+
+    /// μ(obs) plus Gaussian exploration noise from `rng`, clipped to the box (`osc_d`: the
+    /// oscillator's dorsal drive, which NCAP reads).
+    pub fn act(&mut self, obs: &[f32], osc_d: f32, rng: &mut Xoshiro256PlusPlus, action: &mut [f32]) -> Result<(), AgentError> {
+        let mu = self.actor.forward(obs, &[osc_d], 1, false, false)?;
+        for j in 0..self.a {
+            let noise: f32 = StandardNormal.sample(rng);
+            action[j] = (mu[j] + noise * self.scale[j] * self.cfg.exploration_noise as f32).clamp(self.low[j], self.high[j]);
+        }
+        Ok(())
+    }
+
+    pub fn oscillator_period(&self) -> usize {
+        self.actor.oscillator_period()
+    }
+
+    /// The policy's flat parameters (what `nerve eval` runs).
+    pub fn policy(&self) -> Result<Vec<f32>, AgentError> {
+        self.actor.policy()
+    }
+
+    pub fn n_policy_params(&self) -> usize {
+        self.actor.n_params()
+    }
+
+    /// Q(s, a) of critic `k` of `params` for a batch, into `tape`.
+    fn q<'t>(&self, params: &[f32], k: usize, obs: &[f32], act: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
+        let (d, a, nc) = (self.d, self.a, self.critic_net.n_params());
+        critic_input(self.critic_net.input(tape, batch), obs, act, d, a);
+        self.critic_net.forward(&params[k * nc..(k + 1) * nc], tape)
+    }
+
+    /// One update (CleanRL's): the critics towards the (smoothed, clipped double-Q) target on a
+    /// fresh minibatch, then every `policy_frequency` updates the actor and the targets.
+    pub fn update(&mut self, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
+        let mut w = std::mem::take(&mut self.work);
+        let result = self.update_with(&mut w, replay, rng, her);
+        self.work = w;
+        result
+    }
+
+    fn update_with(&mut self, w: &mut Td3Work, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
+        let (bsz, a, d) = (self.cfg.batch_size, self.a, self.d);
+        let nc = self.critic_net.n_params();
+        let cfg = &self.cfg;
+        w.batch.sample(replay, bsz, rng, her)?;
+        let b = &w.batch;
+        w.smoothing.clear();
+        for k in 0..bsz * a {
+            let n: f32 = StandardNormal.sample(rng);
+            w.smoothing.push((n * cfg.policy_noise as f32).clamp(-cfg.noise_clip as f32, cfg.noise_clip as f32) * self.scale[k % a]);
+        }
+        w.next_act.clear();
+        w.next_act.extend_from_slice(self.actor.forward(&b.next_obs, &b.next_osc, bsz, true, false)?);
+        if self.variant == Variant::Td3 {
+            for (k, v) in w.next_act.iter_mut().enumerate() {
+                *v = (*v + w.smoothing[k]).clamp(self.low[k % a], self.high[k % a]);
+            }
+        }
+        w.next_q.clear();
+        w.next_q.extend_from_slice(self.q(&self.target_critics, 0, &b.next_obs, &w.next_act, bsz, &mut w.tape));
+        if self.variant == Variant::Td3 {
+            let q2 = self.q(&self.target_critics, 1, &b.next_obs, &w.next_act, bsz, &mut w.tape);
+            w.next_q.iter_mut().zip(q2).for_each(|(x, &y)| *x = x.min(y));
+        }
+        let gamma = cfg.gamma as f32;
+        w.target.clear();
+        w.target.extend((0..bsz).map(|i| b.rewards[i] + (1.0 - b.dones[i]) * w.next_q[i] * gamma));
+        let (mut loss, mut q_mean) = (0.0_f32, 0.0_f32);
+        w.critic_grad.resize(self.critics.len(), 0.0);
+        for k in 0..self.n_critics {
+            let qv = self.q(&self.critics, k, &b.obs, &b.actions, bsz, &mut w.tape);
+            q_mean = qv.iter().sum::<f32>() / bsz as f32;
+            loss += mse_and_grad(qv, &w.target, &mut w.grad_out);
+            self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.tape, &w.grad_out, Some(&mut w.critic_grad[k * nc..(k + 1) * nc]), None);
+        }
+        self.critic_adam.step(&mut self.critics, &w.critic_grad);
+        self.updates += 1;
+        let policy_frequency = if self.variant == Variant::Td3 { cfg.policy_frequency } else { 1 };
+        let mut actor_loss = None;
+        if self.updates % policy_frequency == 0 {
+            // L = −mean Q₁(s, μ(s)): ∂L/∂μ through critic 0's input, then the actor.
+            w.mu.clear();
+            w.mu.extend_from_slice(self.actor.forward(&b.obs, &b.osc, bsz, false, true)?);
+            let qv = self.q(&self.critics, 0, &b.obs, &w.mu, bsz, &mut w.tape);
+            actor_loss = Some(-(qv.iter().sum::<f32>() / bsz as f32));
+            w.grad_out.clear();
+            w.grad_out.resize(bsz, -1.0 / bsz as f32);
+            w.grad_mu.resize(bsz * a, 0.0);
+            self.critic_net.backward(&self.critics[..nc], &mut w.tape, &w.grad_out, None, Some((&mut w.grad_mu, d..d + a)));
+            self.actor.descend(&mut w.grad_mu)?;
+            self.actor.soft_update(cfg.tau)?;
+            polyak(&mut self.target_critics, &self.critics, cfg.tau);
+        }
+        Ok(Td3Losses { critic: loss, q_mean, actor: actor_loss })
+    }
+
+    /// Every network and optimiser moment, named as the candle version named them.
+    fn save<'s>(&'s self, tensors: &mut TensorList<'s>) -> Result<(), AgentError> {
+        self.actor.save(tensors)?;
+        tensors.add("critics", &self.critics).add("target_critics", &self.target_critics);
+        tensors.flat_adam("critic_adam", &self.critic_adam);
+        Ok(())
+    }
+
+    fn restore(&mut self, t: &mut Tensors, actor_adam_t: u64, critic_adam_t: u64, updates: u64) -> Result<(), AgentError> {
+        self.actor.restore(t, actor_adam_t)?;
+        t.take_into("critics", &mut self.critics)?;
+        t.take_into("target_critics", &mut self.target_critics)?;
+        t.take_flat_adam("critic_adam", &mut self.critic_adam, critic_adam_t)?;
+        self.updates = updates;
+        Ok(())
+    }
+}
+
+/// Seconds per update of TD3 with `hidden`-wide networks (actor `hidden` ReLU, as
+/// Stable-Baselines3's; critics `hidden`) on a replay buffer of random transitions with `d`-D
+/// observations and `a`-D actions in [−1, 1]: `repeats` timings of `updates` updates each,
+/// after a warm-up (`nerve perf --td3-update`, `tools/sb3/compare_off_policy_update.sh`).
+pub fn time_updates(d: usize, a: usize, hidden: &[usize], cfg: &Td3Config, updates: usize, repeats: usize) -> Result<Vec<f64>, AgentError> {
+    let cfg = Td3Config { hidden: hidden.to_vec(), ..cfg.clone() };
+    let spec = crate::learners::timing_spec(d, a);
+    let action_box = spec.action_space.as_box().cloned().expect("a box");
+    let policy: toml::Table = toml::from_str(&format!("hidden = {hidden:?}\nactivation = \"relu\"")).expect("a valid table");
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+    let mut td3 = Td3::new("td3", &cfg, Variant::Td3, "mlp", Some(&policy), &spec, &action_box, &mut rng)?;
+    let replay = crate::learners::timing_replay(d, a, &mut rng);
+    crate::learners::time_calls(updates, repeats, || td3.update(&replay, &mut rng, None).map(|_| ()))
 }
 
 /// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with TD3 or DDPG.
@@ -123,14 +499,12 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         Variant::Ddpg => "ddpg",
     };
     cfg.validate(agent)?;
-    let dev = Device::Cpu;
     let env = ctx.make_env()?;
     let spec = env.spec().clone();
     let Some(action_box) = spec.action_space.as_box().filter(|b| b.is_bounded()).cloned() else {
         return Err(AgentError::invalid(format!("agent `{agent}` needs a bounded Box action space; {} has none", spec.id)));
     };
     let (d, a) = (spec.obs_dim(), spec.act_dim());
-    let scale: Vec<f32> = action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds::mix(ctx.run.seed, &[20]));
     // The env that recomputes relabelled rewards (a second instance: the interacting one is
     // borrowed mutably while minibatches are drawn).
@@ -140,38 +514,16 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         None => None,
     };
 
-    // Actor, critics (one for DDPG), their targets and optimisers.
-    let actor = Actor::build(agent, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
-    let period = actor.oscillator_period();
-    let mut critic_sizes = vec![d + a];
-    critic_sizes.extend(&cfg.hidden);
-    critic_sizes.push(1);
-    let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
-    let critics: Vec<Mlp> = (0..n_critics).map(|_| Mlp::new(&critic_sizes, Activation::Relu, 1.0, &mut rng, &dev)).collect::<candle_core::Result<_>>()?;
-    let target_actor = actor.deep_copy()?;
-    let target_critics: Vec<Mlp> = critics.iter().map(|c| c.deep_copy()).collect::<candle_core::Result<_>>()?;
-    let critic_vars: Vec<Var> = critics.iter().flat_map(|c| c.vars()).collect();
-    let target_critic_vars: Vec<Var> = target_critics.iter().flat_map(|c| c.vars()).collect();
-    let mut critic_opt = TensorAdam::new(critic_vars.clone(), cfg.learning_rate, 1e-8)?;
-    let mut actor_opt = TensorAdam::new(actor.vars(), cfg.learning_rate, 1e-8)?;
-    let policy_frequency = if variant == Variant::Td3 { cfg.policy_frequency } else { 1 };
-    let (low_t, high_t) = (Tensor::from_slice(&action_box.low, a, &dev)?, Tensor::from_slice(&action_box.high, a, &dev)?);
-    let q = |critic: &Mlp, obs: &Tensor, act: &Tensor| -> candle_core::Result<Tensor> { critic.forward(&Tensor::cat(&[obs, act], 1)?)?.flatten_all() };
-
-    let mut run = Run::new(ctx, agent, COLUMNS, actor.n_params(), None, resume)?;
+    let mut td3 = Td3::new(agent, cfg, variant, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
+    let period = td3.oscillator_period();
+    let mut run = Run::new(ctx, agent, COLUMNS, td3.n_policy_params(), None, resume)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
     let mut world = Interaction::new(env, ctx.run.seed, 21);
     let (mut critic_losses, mut actor_losses, mut q_means) = (Vec::new(), Vec::new(), Vec::new());
-    let mut updates = 0u64;
     if let Some((mut t, saved)) = run.resume::<Td3State>()? {
-        t.take_vars("actor", &actor.vars())?;
-        t.take_vars("target_actor", &target_actor.vars())?;
-        t.take_vars("critics", &critic_vars)?;
-        t.take_vars("target_critics", &target_critic_vars)?;
-        t.take_adam("actor_adam", &mut actor_opt, saved.actor_adam_t)?;
-        t.take_adam("critic_adam", &mut critic_opt, saved.critic_adam_t)?;
+        td3.restore(&mut t, saved.actor_adam_t, saved.critic_adam_t, saved.updates)?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
-        (rng, updates, critic_losses, actor_losses, q_means) = (saved.rng, saved.updates, saved.critic_losses, saved.actor_losses, saved.q_means);
+        (rng, critic_losses, actor_losses, q_means) = (saved.rng, saved.critic_losses, saved.actor_losses, saved.q_means);
     } else {
         world.reset()?;
     }
@@ -187,74 +539,22 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         if run.progress.env_steps < cfg.learning_starts {
             action_box.sample_into(&mut rng, &mut action);
         } else {
-            let o = Tensor::from_slice(&world.obs, (1, d), &dev)?;
-            let (od, ov) = (Tensor::new(&[osc_d], &dev)?, Tensor::new(&[1.0 - osc_d], &dev)?);
-            let mu = actor.forward(&o, &o, &od, &ov)?.flatten_all()?.to_vec1::<f32>()?;
-            for j in 0..a {
-                let noise: f32 = StandardNormal.sample(&mut rng);
-                action[j] = (mu[j] + noise * scale[j] * cfg.exploration_noise as f32).clamp(action_box.low[j], action_box.high[j]);
-            }
+            td3.act(&world.obs, osc_d, &mut rng, &mut action)?;
         }
         let next_osc = oscillator(period, world.ep_step + 1).0;
         world.step(&action, &mut replay, (osc_d, next_osc), &mut run)?;
         let step = run.progress.env_steps;
 
-        // Learn: critics towards the (smoothed, clipped double-Q) target, then the delayed actor
-        // and the targets.
         if step > cfg.learning_starts {
-            let b = sample(&replay, cfg.batch_size, &mut rng, her.as_ref())?;
-            let smoothing: Vec<f32> = (0..cfg.batch_size * a)
-                .map(|k| {
-                    let n: f32 = StandardNormal.sample(&mut rng);
-                    (n * cfg.policy_noise as f32).clamp(-cfg.noise_clip as f32, cfg.noise_clip as f32) * scale[k % a]
-                })
-                .collect();
-            let (critic_loss, q_mean) = (|| -> candle_core::Result<(Tensor, f32)> {
-                let next_mu = target_actor.forward(&b.next_obs, &b.next_obs, &b.next_osc, &(1.0 - &b.next_osc)?)?;
-                let next_act = if variant == Variant::Td3 {
-                    (next_mu + Tensor::from_vec(smoothing, (cfg.batch_size, a), &dev)?)?.broadcast_maximum(&low_t)?.broadcast_minimum(&high_t)?
-                } else {
-                    next_mu
-                };
-                let mut next_q = q(&target_critics[0], &b.next_obs, &next_act)?;
-                if variant == Variant::Td3 {
-                    next_q = next_q.minimum(&q(&target_critics[1], &b.next_obs, &next_act)?)?;
-                }
-                let target = (&b.rewards + ((1.0 - &b.dones)? * next_q)?.affine(cfg.gamma, 0.0)?)?.detach();
-                let mut loss = Tensor::new(0.0_f32, &dev)?;
-                let mut q_mean = 0.0;
-                for critic in &critics {
-                    let qv = q(critic, &b.obs, &b.actions)?;
-                    q_mean = qv.mean_all()?.to_scalar::<f32>()?;
-                    loss = (loss + (qv - &target)?.sqr()?.mean_all()?)?;
-                }
-                Ok((loss, q_mean))
-            })()?;
-            critic_opt.step(&critic_loss.backward()?)?;
-            critic_losses.push(critic_loss.to_scalar::<f32>()? as f64);
-            q_means.push(q_mean as f64);
-            updates += 1;
-            if updates % policy_frequency == 0 {
-                let loss = (|| -> candle_core::Result<Tensor> {
-                    let mu = actor.forward(&b.obs, &b.obs, &b.osc, &(1.0 - &b.osc)?)?;
-                    q(&critics[0], &b.obs, &mu)?.mean_all()?.neg()
-                })()?;
-                let mut grads = loss.backward()?;
-                for v in &critic_vars {
-                    grads.remove(v);
-                }
-                actor_opt.step(&grads)?;
-                actor_losses.push(loss.to_scalar::<f32>()? as f64);
-                soft_update(&target_actor.vars(), &actor.vars(), cfg.tau)?;
-                for (t, c) in target_critics.iter().zip(&critics) {
-                    soft_update(&t.vars(), &c.vars(), cfg.tau)?;
-                }
-            }
+            let losses = td3.update(&replay, &mut rng, her.as_ref())?;
+            critic_losses.push(losses.critic as f64);
+            q_means.push(losses.q_mean as f64);
+            actor_losses.extend(losses.actor.map(|l| l as f64));
         }
 
         // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
         if row_due(step, cfg.eval_every_steps, run.budget()) {
-            let policy = flatten(&actor.vars())?;
+            let policy = td3.policy()?;
             let r = run.evaluate(&policy, &[], cfg.eval_episodes)?;
             let recent = average(&world.recent);
             let row = [step as f64, run.wall_time(), recent, r.0, r.1, average(&critic_losses), average(&actor_losses), average(&q_means)];
@@ -270,12 +570,12 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         }
         stopped = run.stop_requested();
         if checkpoint_due(step, cfg.checkpoint_every_steps, run.budget(), stopped) {
-            run.save_policy(&flatten(&actor.vars())?, &[])?;
+            run.save_policy(&td3.policy()?, &[])?;
             // The resumable state: networks, optimisers, the replay buffer, the env mid-episode.
             let state = Td3State {
-                updates,
-                actor_adam_t: actor_opt.t,
-                critic_adam_t: critic_opt.t,
+                updates: td3.updates,
+                actor_adam_t: td3.actor.adam_t(),
+                critic_adam_t: td3.critic_adam.t,
                 rng: rng.clone(),
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),
@@ -283,9 +583,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
                 interaction: world.state(&replay)?,
             };
             let mut tensors = TensorList::default();
-            tensors.vars("actor", &actor.vars())?.vars("target_actor", &target_actor.vars())?;
-            tensors.vars("critics", &critic_vars)?.vars("target_critics", &target_critic_vars)?;
-            tensors.adam("actor_adam", &actor_opt)?.adam("critic_adam", &critic_opt)?;
+            td3.save(&mut tensors)?;
             tensors.extend(replay.tensors());
             for (name, values) in replay.episode_tensors() {
                 tensors.owned(name, values);
@@ -295,7 +593,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     }
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let (steps, completed) = (run.progress.env_steps, run.budget_spent());
-    let policy = flatten(&actor.vars())?;
+    let policy = td3.policy()?;
     run.finish(steps, completed, |run| run.score(&policy, &[], cfg.eval_episodes))
 }
 

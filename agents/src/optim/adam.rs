@@ -54,6 +54,50 @@ impl Adam {
     }
 }
 
+/// Adam over one flat f32 vector with [`TensorAdam`]'s arithmetic (`p −= lr·(m/bc₁)/(√(v/bc₂) + ε)`,
+/// in f32, moments exposed for checkpoints): the optimiser of the off-policy learners'
+/// hand-derived networks ([`crate::nets::dense`]). One pass over the buffers, no allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlatAdam {
+    pub m: Vec<f32>,
+    pub v: Vec<f32>,
+    pub t: u64,
+    pub learning_rate: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub epsilon: f64,
+}
+
+impl FlatAdam {
+    /// Zero moments for `n` parameters; β = (0.9, 0.999).
+    pub fn new(n: usize, learning_rate: f64, epsilon: f64) -> Self {
+        Self { m: vec![0.0; n], v: vec![0.0; n], t: 0, learning_rate, beta1: 0.9, beta2: 0.999, epsilon }
+    }
+
+    /// One descent step along `grad`.
+    pub fn step(&mut self, params: &mut [f32], grad: &[f32]) {
+        debug_assert!(params.len() == self.m.len() && grad.len() == self.m.len());
+        self.t += 1;
+        let inv_bc1 = (1.0 / (1.0 - self.beta1.powi(self.t as i32))) as f32;
+        let inv_bc2 = (1.0 / (1.0 - self.beta2.powi(self.t as i32))) as f32;
+        let (b1, b2, lr, eps) = (self.beta1 as f32, self.beta2 as f32, self.learning_rate as f32, self.epsilon as f32);
+        let (c1, c2) = (1.0 - b1, 1.0 - b2);
+        for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
+            *m = b1 * *m + c1 * g;
+            *v = b2 * *v + c2 * (g * g);
+            *p -= lr * (*m * inv_bc1) / ((*v * inv_bc2).sqrt() + eps);
+        }
+    }
+}
+
+/// Polyak averaging of flat vectors: `target ← τ·source + (1 − τ)·target`.
+pub fn polyak(target: &mut [f32], source: &[f32], tau: f64) {
+    let (a, b) = (tau as f32, (1.0 - tau) as f32);
+    for (t, &s) in target.iter_mut().zip(source) {
+        *t = a * s + b * *t;
+    }
+}
+
 /// Adam over candle variables, its moments kept as tensors so that a checkpoint can save them.
 #[derive(Debug, Clone)]
 pub struct TensorAdam {
@@ -180,6 +224,37 @@ mod tests {
             adam.step(&mut p, &g);
         }
         assert!(p.iter().zip(&target).all(|(x, t)| (x - t).abs() < 1e-3), "{p:?}");
+    }
+
+    /// The flat f32 Adam takes TensorAdam's steps (same moments, same parameters to f32 rounding).
+    #[test]
+    fn flat_adam_matches_tensor_adam() -> Result<()> {
+        let dev = Device::Cpu;
+        let init = [0.5_f32, -1.5, 2.0, 0.0];
+        let var = Var::from_tensor(&Tensor::new(&init, &dev)?)?;
+        let mut tensor_adam = TensorAdam::new(vec![var.clone()], 0.01, 1e-8)?;
+        let mut flat = FlatAdam::new(4, 0.01, 1e-8);
+        let mut p = init.to_vec();
+        for step in 0..50 {
+            let loss = (var.as_tensor() - 0.25)?.sqr()?.sum_all()?;
+            tensor_adam.step(&loss.backward()?)?;
+            let g: Vec<f32> = p.iter().map(|x| 2.0 * (x - 0.25)).collect();
+            flat.step(&mut p, &g);
+            let want = var.as_tensor().to_vec1::<f32>()?;
+            for (a, b) in p.iter().zip(&want) {
+                assert!((a - b).abs() < 1e-5, "step {step}: {a} vs {b}");
+            }
+        }
+        let (m, v) = tensor_adam.moments()?;
+        assert!(m.iter().zip(&flat.m).chain(v.iter().zip(&flat.v)).all(|(a, b)| (a - b).abs() < 1e-5));
+        Ok(())
+    }
+
+    #[test]
+    fn polyak_moves_a_fraction_tau() {
+        let mut target = [1.0_f32, 0.0];
+        polyak(&mut target, &[3.0, -2.0], 0.25);
+        assert_eq!(target, [1.5, -0.5]);
     }
 
     /// A variable used through `exp` (as PPO's log-std is) gets a gradient that still records

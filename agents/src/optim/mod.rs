@@ -5,6 +5,6 @@ pub mod adam;
 pub mod cmaes;
 pub mod sep_cmaes;
 
-pub use adam::{clip_grad_norm, Adam, AdamConfig, TensorAdam};
+pub use adam::{clip_grad_norm, polyak, Adam, AdamConfig, FlatAdam, TensorAdam};
 pub use cmaes::{Cmaes, Strategy};
 pub use sep_cmaes::SepCmaes;

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use crate::optim::adam::TensorAdam;
+use crate::optim::adam::{FlatAdam, TensorAdam};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -240,7 +240,14 @@ impl<'a> TensorList<'a> {
         Ok(self)
     }
 
-    /// Borrowed tensors, e.g. a replay buffer's.
+    /// A [`FlatAdam`]'s moments as tensors `{prefix}.m` and `{prefix}.v` (the layout of
+    /// [`TensorList::adam`], so that either optimiser resumes from the other's checkpoint).
+    pub fn flat_adam(&mut self, prefix: &str, adam: &'a FlatAdam) -> &mut Self {
+        self.entries.push((format!("{prefix}.m"), std::borrow::Cow::Borrowed(&adam.m)));
+        self.entries.push((format!("{prefix}.v"), std::borrow::Cow::Borrowed(&adam.v)));
+        self
+    }
+
     /// Tensor `name`, owned.
     pub fn owned(&mut self, name: &str, values: Vec<f32>) -> &mut Self {
         self.entries.push((name.to_string(), std::borrow::Cow::Owned(values)));
@@ -286,6 +293,22 @@ impl Tensors {
         let v = self.take(&format!("{prefix}.v"), len)?;
         adam.set_moments(&m, &v)?;
         adam.t = t;
+        Ok(())
+    }
+
+    /// Restores a [`FlatAdam`]'s moments from tensors `{prefix}.m` and `{prefix}.v`, and its step count `t`.
+    pub fn take_flat_adam(&mut self, prefix: &str, adam: &mut FlatAdam, t: u64) -> Result<(), AgentError> {
+        let len = adam.m.len();
+        adam.m = self.take(&format!("{prefix}.m"), len)?;
+        adam.v = self.take(&format!("{prefix}.v"), len)?;
+        adam.t = t;
+        Ok(())
+    }
+
+    /// Overwrites `values` from tensor `name` (of the same length).
+    pub fn take_into(&mut self, name: &str, values: &mut [f32]) -> Result<(), AgentError> {
+        let v = self.take(name, values.len())?;
+        values.copy_from_slice(&v);
         Ok(())
     }
 

@@ -21,6 +21,10 @@ pub struct RunFile {
     pub policy: toml::Table,
     #[serde(default)]
     pub agent: toml::Table,
+    /// The tuned preset laid under the user's `[agent]` and `[policy]` keys, if any
+    /// ([`crate::presets`]); `[agent]` and `[policy]` above already hold the merged values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<crate::presets::PresetRecord>,
 }
 
 
