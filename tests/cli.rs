@@ -152,6 +152,43 @@ fn presets_apply_by_env_and_budgets_that_cannot_learn_are_refused() {
     std::fs::remove_dir_all(cfg.parent().unwrap()).ok();
 }
 
+/// `--seeds` trains several seeds in one process, each exactly its solo run: the same
+/// metrics.csv (wall time aside), config.toml and policy as that seed trained alone.
+#[test]
+fn seeds_train_together_as_each_would_alone() {
+    let dir = std::env::temp_dir().join(format!("nerve-cli-seeds-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = temp_file("seeds.toml", "[agent]\nlearning_starts = 200\nhidden = [16]\nbatch_size = 32\neval_every_steps = 200\neval_episodes = 1\n[policy]\nhidden = [8]\n");
+    let base = ["train", "--env", "Pendulum-v1", "--policy", "mlp", "--agent", "td3", "--steps", "600", "--config", cfg.to_str().unwrap()];
+    let together = dir.join("together");
+    let (code, out, err) = nerve(&[&base[..], &["--seeds", "0,1,2", "--jobs", "2", "--out", together.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("seeds 0,1,2") && out.contains("3 seeds in"), "{out}");
+    let alone = dir.join("alone");
+    let (code, _, err) = nerve(&[&base[..], &["--seed", "1", "--out", alone.to_str().unwrap()]].concat());
+    assert_eq!(code, 0, "{err}");
+    let without_wall = |d: &std::path::Path| -> Vec<String> {
+        let text = std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+        text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(",")).collect()
+    };
+    let seed1 = together.join("seed1");
+    assert_eq!(without_wall(&seed1), without_wall(&alone));
+    // The same tensors and metadata (the header's key order follows a HashMap, so the bytes may not).
+    let load = |d: &std::path::Path| agents::run::checkpoint::load_tensors(&d.join("policy.safetensors")).unwrap();
+    assert_eq!(load(&seed1), load(&alone));
+    assert_eq!(std::fs::read_to_string(seed1.join("config.toml")).unwrap(), std::fs::read_to_string(alone.join("config.toml")).unwrap());
+    // A repeated seed, or a directory that exists, is refused before anything is written.
+    let (code, _, err) = nerve(&[&base[..], &["--seeds", "3,3", "--out", dir.join("x").to_str().unwrap()]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("seed 3 is listed twice"), "{err}");
+    let (code, _, err) = nerve(&[&base[..], &["--seeds", "5,1", "--out", together.to_str().unwrap()]].concat());
+    assert_eq!(code, 2);
+    assert!(err.contains("seed1: already exists"), "{err}");
+    assert!(!together.join("seed5").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(cfg.parent().unwrap()).ok();
+}
+
 #[test]
 fn train_then_eval_the_checkpoint_then_resume() {
     let dir = std::env::temp_dir().join(format!("nerve-cli-train-{}", std::process::id()));

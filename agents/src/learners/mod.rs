@@ -346,6 +346,29 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
     Ok(())
 }
 
+/// Trains several prepared runs (seeds of one configuration, say) in one process, `jobs` at a
+/// time, each on a thread of its own: every run is exactly the run it would be alone (its own
+/// env, random streams and networks; no arithmetic is shared), written to its own directory.
+/// `on_progress(k, …)` reports run `k`. Results in the order of `prepared`.
+pub fn train_many(prepared: &[Prepared], jobs: usize, on_progress: impl Fn(usize, &Progress) + Sync) -> Vec<Result<Summary, AgentError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<Summary, AgentError>>>> = prepared.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, prepared.len().max(1)) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                if k >= prepared.len() {
+                    break;
+                }
+                let result = train(&prepared[k], |p| on_progress(k, p));
+                *results[k].lock().expect("no panic holds it") = Some(result);
+            });
+        }
+    });
+    results.into_iter().map(|m| m.into_inner().expect("no panic holds it").expect("every run was taken")).collect()
+}
+
 /// Trains a prepared run with its learner, then writes `summary.json` and the learning curve.
 pub fn train(prepared: &Prepared, on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
     let summary = match &prepared.agent {
