@@ -212,41 +212,42 @@ fn off_policy_update(args: &PerfArgs) -> Result<(), CliError> {
 /// `--matmul`: the single-thread f32 rate of a 1024³ product (best of the repeats).
 fn matmul_peak(args: &PerfArgs) -> Result<(), CliError> {
     let n = 1024;
-    let (x, y) = (vec![0.5_f32; n * n], vec![0.25_f32; n * n]);
-    let mut z = vec![0.0_f32; n * n];
-    agents::nets::dense::matmul_f32(n, n, n, &mut z, &x, &y);
-    let mut best = f64::INFINITY;
-    for _ in 0..args.repeats.max(1) {
-        let start = Instant::now();
-        agents::nets::dense::matmul_f32(n, n, n, &mut z, &x, &y);
-        best = best.min(start.elapsed().as_secs_f64());
-    }
+    let best = matmul_seconds(n, n, n, 1, args.repeats.max(1));
     let gflops = 2.0 * (n * n * n) as f64 / best / 1e9;
-    // The shapes an off-policy update runs (batch 256): forward, ∂input, ∂weight.
-    let mut shapes = Vec::new();
-    for (m, nn, k, label) in [(256, 256, 256, "256×256×256"), (256, 64, 64, "256×64×64"), (256, 256, 4, "256×256×4"), (256, 1, 256, "256×1×256")] {
-        let (x, y) = (vec![0.5_f32; m * k], vec![0.25_f32; k * nn]);
-        let mut z = vec![0.0_f32; m * nn];
-        let reps = (2e8 / (2 * m * nn * k) as f64).ceil() as usize;
-        let mut best_s = f64::INFINITY;
-        for _ in 0..5 {
-            let start = Instant::now();
-            for _ in 0..reps {
-                agents::nets::dense::matmul_f32(m, nn, k, &mut z, &x, &y);
-            }
-            best_s = best_s.min(start.elapsed().as_secs_f64() / reps as f64);
-        }
-        shapes.push((label, 2.0 * (m * nn * k) as f64 / best_s / 1e9));
-    }
-    if !args.json {
+    // The shapes of an off-policy update at batch 256: hidden layers of 256 and 64, and the thin
+    // input (4 features) and critic output (1) layers.
+    let shapes: Vec<(String, f64)> = [(256, 256, 256), (256, 64, 64), (256, 256, 4), (256, 1, 256)]
+        .iter()
+        .map(|&(m, nn, k)| {
+            let reps = (2e8 / (2 * m * nn * k) as f64).ceil() as usize;
+            (format!("{m}×{nn}×{k}"), 2.0 * (m * nn * k) as f64 / matmul_seconds(m, nn, k, reps, 5) / 1e9)
+        })
+        .collect();
+    if args.json {
+        let shapes: serde_json::Map<String, serde_json::Value> = shapes.into_iter().map(|(label, g)| (label, g.into())).collect();
+        println!("{}", serde_json::to_string(&serde_json::json!({"system": "nerve", "matmul_n": n, "best_s": best, "gflops_per_s": gflops, "shapes_gflops_per_s": shapes}))?);
+    } else {
         for (label, g) in &shapes {
             println!("f32 matmul {label}, one thread: {g:.1} GFLOP/s");
         }
-    }
-    if args.json {
-        println!("{}", serde_json::to_string(&serde_json::json!({"system": "nerve", "matmul_n": n, "best_s": best, "gflops_per_s": gflops}))?);
-    } else {
         println!("f32 matmul {n}×{n}×{n}, one thread: best {:.2} ms, {gflops:.1} GFLOP/s", best * 1e3);
     }
     Ok(())
+}
+
+/// Seconds per `m×n×k` f32 matmul on one thread: the best of `timings` timings of `reps`
+/// products each, after one untimed product.
+fn matmul_seconds(m: usize, n: usize, k: usize, reps: usize, timings: usize) -> f64 {
+    let (x, y) = (vec![0.5_f32; m * k], vec![0.25_f32; k * n]);
+    let mut z = vec![0.0_f32; m * n];
+    agents::nets::dense::matmul_f32(m, n, k, &mut z, &x, &y);
+    let mut best = f64::INFINITY;
+    for _ in 0..timings {
+        let start = Instant::now();
+        for _ in 0..reps {
+            agents::nets::dense::matmul_f32(m, n, k, &mut z, &x, &y);
+        }
+        best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+    }
+    best
 }

@@ -161,16 +161,10 @@ fn prepare_new(args: &TrainArgs, stop: &Arc<AtomicBool>) -> Result<Vec<learners:
             (run, dir)
         })
         .collect();
-    // Everything that could refuse, for every seed, before any directory is made.
-    learners::check(&template, &env_t, &policy_t, Some(&agent_t))?;
+    // Every directory is checked before any is made; the config, the same for every seed, is
+    // checked by the first `start_with` before it writes anything.
     for (_, dir) in &runs {
-        if dir.exists() && std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-            return Err(CliError(format!(
-                "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
-                dir.display(),
-                dir.display()
-            )));
-        }
+        learners::check_new_dir(dir)?;
     }
     let mut prepared = Vec::with_capacity(runs.len());
     for (run, dir) in runs {

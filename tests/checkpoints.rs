@@ -30,12 +30,9 @@ fn copy_fixture(name: &str, into: &Path) -> PathBuf {
     to
 }
 
-/// `metrics.csv` without its wall-time column.
-fn curve(dir: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-    let wall = text.lines().next().unwrap().split(',').position(|c| c == "wall_time_s").unwrap();
-    text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != wall).map(|(_, c)| c).collect::<Vec<_>>().join(",")).collect()
-}
+#[path = "../agents/tests/common/mod.rs"]
+mod common;
+use common::curve_without_wall_time as curve;
 
 /// The `[env]`, `[policy]` and `[agent]` tables of a run's `config.toml`, as a `--config` file,
 /// and its `[run]` table.

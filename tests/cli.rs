@@ -2,6 +2,9 @@
 
 use std::process::Command;
 
+#[path = "../agents/tests/common/mod.rs"]
+mod common;
+
 fn nerve(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_nerve")).args(args).output().expect("runs");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
@@ -167,12 +170,8 @@ fn seeds_train_together_as_each_would_alone() {
     let alone = dir.join("alone");
     let (code, _, err) = nerve(&[&base[..], &["--seed", "1", "--out", alone.to_str().unwrap()]].concat());
     assert_eq!(code, 0, "{err}");
-    let without_wall = |d: &std::path::Path| -> Vec<String> {
-        let text = std::fs::read_to_string(d.join("metrics.csv")).unwrap();
-        text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != 1).map(|(_, c)| c.to_string()).collect::<Vec<_>>().join(",")).collect()
-    };
     let seed1 = together.join("seed1");
-    assert_eq!(without_wall(&seed1), without_wall(&alone));
+    assert_eq!(common::curve_without_wall_time(&seed1), common::curve_without_wall_time(&alone));
     // The same tensors and metadata (the header's key order follows a HashMap, so the bytes may not).
     let load = |d: &std::path::Path| agents::run::checkpoint::load_tensors(&d.join("policy.safetensors")).unwrap();
     assert_eq!(load(&seed1), load(&alone));

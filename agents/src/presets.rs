@@ -103,12 +103,11 @@ pub fn select(agent: &str, env_id: &str, choice: &str) -> Result<Option<Preset>,
     }
 }
 
-/// `user`'s keys laid over `preset`'s.
+/// `user`'s keys laid over `preset`'s (nested tables key by key: `envs::config::merge`, as any
+/// config override).
 pub fn layer(preset: &toml::Table, user: &toml::Table) -> toml::Table {
     let mut out = preset.clone();
-    for (k, v) in user {
-        out.insert(k.clone(), v.clone());
-    }
+    envs::config::merge(&mut out, user);
     out
 }
 

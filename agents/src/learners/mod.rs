@@ -165,6 +165,15 @@ pub fn start_with(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Op
     let agent_cfg = check_options(&run, &env, &policy, agent, options.check_budget)?;
     let preset = options.preset;
     let ctx = TrainContext { run, env_config: non_empty(&env), policy_config: non_empty(&policy), dir: dir.to_path_buf(), stop, pause_at: None };
+    check_new_dir(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
+    write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table(), preset })?;
+    Ok(Prepared { ctx, agent: agent_cfg, resume: false })
+}
+
+/// Refuses `dir` as a new run's directory unless it is absent or empty (a run is never
+/// overwritten).
+pub fn check_new_dir(dir: &Path) -> Result<(), AgentError> {
     if dir.exists() && std::fs::read_dir(dir).map_err(|e| AgentError::io(dir, e))?.next().is_some() {
         return Err(AgentError::invalid(format!(
             "{}: already exists and is not empty; continue it with `nerve train --resume {}`, or choose another --out",
@@ -172,9 +181,7 @@ pub fn start_with(run: RunSpec, env: toml::Table, policy: toml::Table, agent: Op
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir).map_err(|e| AgentError::io(dir, e))?;
-    write_run_file(dir, &RunFile { run: ctx.run.clone(), env, policy, agent: agent_cfg.to_table(), preset })?;
-    Ok(Prepared { ctx, agent: agent_cfg, resume: false })
+    Ok(())
 }
 
 /// Everything [`start`] refuses, checked without writing anything: a zero budget, an unknown

@@ -1,10 +1,12 @@
-//! What the off-policy learners (TD3, DDPG, SAC) share besides their networks: the env they
-//! interact with, one step at a time, filling the replay buffer; the schedule of their metrics
-//! rows and checkpoints; and the part of their checkpoint that holds the env mid-episode.
+//! What the off-policy learners (TD3, DDPG, SAC) share besides their actors: the env they
+//! interact with, one step at a time, filling the replay buffer; minibatches drawn from it; the
+//! critics, their targets and their regression; the schedule of their metrics rows and
+//! checkpoints; and the part of their checkpoint that holds the env mid-episode.
 //!
 //! Truncated episodes are bootstrapped: the stored `done` is `terminated` only, and the stored
 //! next observation is the episode's final one.
 
+use controllers::Activation;
 use envs::{Env, Info, Step};
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::RngExt;
@@ -12,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
-use crate::run::checkpoint::Tensors;
+use crate::nets::{Dense, Tape};
+use crate::optim::{polyak, FlatAdam};
+use crate::run::checkpoint::{TensorList, Tensors};
 use crate::run::Run;
 use crate::{seeds, AgentError};
 
@@ -116,7 +120,6 @@ impl Interaction {
 /// in buffers reused from update to update.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    pub size: usize,
     idx: Vec<usize>,
     pub obs: Vec<f32>,
     pub next_obs: Vec<f32>,
@@ -131,7 +134,6 @@ impl Batch {
     /// Draws `size` transitions uniformly (with replacement) from `replay` with `rng`,
     /// relabelling goals with `her` if given ([`crate::learners::her`]).
     pub fn sample(&mut self, replay: &Replay, size: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<(), AgentError> {
-        self.size = size;
         self.idx.clear();
         self.idx.extend((0..size).map(|_| rng.random_range(0..replay.len)));
         let idx = &self.idx;
@@ -149,25 +151,89 @@ impl Batch {
     }
 }
 
-/// The mean squared error of critic values `q` against `target`, with its gradient
-/// ∂/∂q = 2(q − target)/B written into `grad`.
-pub fn mse_and_grad(q: &[f32], target: &[f32], grad: &mut Vec<f32>) -> f32 {
-    let n = q.len() as f32;
-    grad.clear();
-    let mut sq = 0.0;
-    for (qi, ti) in q.iter().zip(target) {
-        let e = qi - ti;
-        sq += e * e;
-        grad.push(2.0 * e / n);
-    }
-    sq / n
+/// The critics `Q(s, a)` of an off-policy learner (ReLU MLPs on `[obs | action]`), their
+/// Polyak-averaged targets and their Adam: what TD3, DDPG and SAC share. All critics' parameters
+/// are one vector, critic 0's first (the layout of the candle version's checkpoints).
+pub struct Critics {
+    net: Dense,
+    count: usize,
+    d: usize,
+    a: usize,
+    pub params: Vec<f32>,
+    pub targets: Vec<f32>,
+    pub adam: FlatAdam,
+    /// ∂L/∂params of the last regression, and ∂L/∂Q.
+    grad: Vec<f32>,
+    grad_q: Vec<f32>,
 }
 
-/// A critic's input rows `[obs | action]` (`d` + `a` wide) for a batch.
-pub fn critic_input(input: &mut [f32], obs: &[f32], act: &[f32], d: usize, a: usize) {
-    for (row, (o, u)) in input.chunks_exact_mut(d + a).zip(obs.chunks_exact(d).zip(act.chunks_exact(a))) {
-        row[..d].copy_from_slice(o);
-        row[d..].copy_from_slice(u);
+impl Critics {
+    /// `count` critics with `hidden` widths for `d`-D observations and `a`-D actions, drawn from
+    /// `rng` one after the other; Adam at `learning_rate`.
+    pub fn new(count: usize, d: usize, a: usize, hidden: &[usize], learning_rate: f64, rng: &mut Xoshiro256PlusPlus) -> Self {
+        let net = Dense::mlp(d + a, hidden, 1, Activation::Relu);
+        let params: Vec<f32> = (0..count).flat_map(|_| net.init(1.0, rng)).collect();
+        Self { count, d, a, adam: FlatAdam::new(params.len(), learning_rate, 1e-8), targets: params.clone(), grad: vec![0.0; params.len()], grad_q: Vec::new(), params, net }
+    }
+
+    /// Q(s, a) of critic `k` (of the targets if `target`) for a batch, its activations in `tape`.
+    pub fn q<'t>(&self, target: bool, k: usize, obs: &[f32], act: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
+        let (d, a, n) = (self.d, self.a, self.net.n_params());
+        let input = self.net.input(tape, batch);
+        for (row, (o, u)) in input.chunks_exact_mut(d + a).zip(obs.chunks_exact(d).zip(act.chunks_exact(a))) {
+            row[..d].copy_from_slice(o);
+            row[d..].copy_from_slice(u);
+        }
+        let params = if target { &self.targets } else { &self.params };
+        self.net.forward(&params[k * n..(k + 1) * n], tape)
+    }
+
+    /// One Adam step of every critic down Σₖ mean((Qₖ(s, a) − target)²); returns that loss and
+    /// the last critic's mean Q.
+    pub fn regress(&mut self, obs: &[f32], act: &[f32], target: &[f32], tape: &mut Tape) -> (f32, f32) {
+        let (batch, n) = (target.len(), self.net.n_params());
+        let (mut loss, mut q_mean) = (0.0, 0.0);
+        for k in 0..self.count {
+            let q = self.q(false, k, obs, act, batch, tape);
+            q_mean = q.iter().sum::<f32>() / batch as f32;
+            // ∂/∂Q of the mean squared error: 2(Q − target)/B.
+            self.grad_q.clear();
+            let mut sq = 0.0;
+            for (qi, ti) in q.iter().zip(target) {
+                let e = qi - ti;
+                sq += e * e;
+                self.grad_q.push(2.0 * e / batch as f32);
+            }
+            loss += sq / batch as f32;
+            self.net.backward(&self.params[k * n..(k + 1) * n], tape, &self.grad_q, Some(&mut self.grad[k * n..(k + 1) * n]), None);
+        }
+        self.adam.step(&mut self.params, &self.grad);
+        (loss, q_mean)
+    }
+
+    /// ∂L/∂action (`[B, a]`, into `grad_action`) through critic `k`'s last forward on `tape`,
+    /// given ∂L/∂Q = `grad_q`.
+    pub fn action_gradient(&self, k: usize, tape: &mut Tape, grad_q: &[f32], grad_action: &mut Vec<f32>) {
+        let (d, a, n) = (self.d, self.a, self.net.n_params());
+        grad_action.resize(tape.batch * a, 0.0);
+        self.net.backward(&self.params[k * n..(k + 1) * n], tape, grad_q, None, Some((grad_action, d..d + a)));
+    }
+
+    /// The targets take a fraction `tau` of the way to the critics.
+    pub fn soft_update(&mut self, tau: f64) {
+        polyak(&mut self.targets, &self.params, tau);
+    }
+
+    /// Tensors `critics`, `target_critics` and the Adam's `{adam}.m`, `{adam}.v`.
+    pub fn save<'s>(&'s self, tensors: &mut TensorList<'s>, adam: &str) {
+        tensors.add("critics", &self.params).add("target_critics", &self.targets).flat_adam(adam, &self.adam);
+    }
+
+    /// Restores what [`Critics::save`] wrote (the Adam at step `adam_t`).
+    pub fn restore(&mut self, t: &mut Tensors, adam: &str, adam_t: u64) -> Result<(), AgentError> {
+        t.take_into("critics", &mut self.params)?;
+        t.take_into("target_critics", &mut self.targets)?;
+        t.take_flat_adam(adam, &mut self.adam, adam_t)
     }
 }
 

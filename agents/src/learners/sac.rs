@@ -13,11 +13,11 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, critic_input, mse_and_grad, on_grid, row_due, Batch, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, Batch, Critics, Interaction, InteractionState};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{Dense, Tape};
-use crate::optim::{polyak, FlatAdam};
+use crate::optim::FlatAdam;
 use crate::run::checkpoint::TensorList;
 use crate::run::{rows_every_steps, Progress, Run, Summary, TrainContext};
 use crate::{seeds, AgentError};
@@ -107,7 +107,6 @@ fn normal(rng: &mut Xoshiro256PlusPlus) -> f32 {
 /// once per run; an update allocates nothing ([`crate::nets::dense`]).
 pub struct Sac {
     cfg: SacConfig,
-    d: usize,
     a: usize,
     scale: Vec<f32>,
     bias: Vec<f32>,
@@ -116,13 +115,10 @@ pub struct Sac {
     /// parameters one vector: the mean's first.
     policy_net: Dense,
     pub actor: Vec<f32>,
-    /// The twin critics (ReLU), one vector: critic 0's parameters, then critic 1's.
-    critic_net: Dense,
-    pub critics: Vec<f32>,
-    pub targets: Vec<f32>,
+    /// The twin critics.
+    pub critics: Critics,
     pub log_alpha: [f32; 1],
     pub actor_adam: FlatAdam,
-    pub critic_adam: FlatAdam,
     pub alpha_adam: FlatAdam,
     work: Work,
 }
@@ -136,7 +132,6 @@ struct Work {
     grad_out: Vec<f32>,
     /// ∂L/∂action through each critic.
     grad_action: [Vec<f32>; 2],
-    critic_grad: Vec<f32>,
     actor_grad: Vec<f32>,
     target: Vec<f32>,
     q_values: [Vec<f32>; 2],
@@ -167,32 +162,20 @@ impl Sac {
     /// `rng` in the order the candle implementation drew them (mean, log-std, critic 0, 1).
     pub fn new(cfg: &SacConfig, actor_cfg: &MlpConfig, d: usize, low: &[f32], high: &[f32], rng: &mut Xoshiro256PlusPlus) -> Self {
         let a = low.len();
-        let mut sizes = vec![d];
-        sizes.extend(&actor_cfg.hidden);
-        sizes.push(a);
-        let policy_net = Dense::new(&sizes, actor_cfg.activation);
+        let policy_net = Dense::mlp(d, &actor_cfg.hidden, a, actor_cfg.activation);
         let mut actor = policy_net.init(0.01, rng);
         actor.extend(policy_net.init(0.01, rng));
-        let mut critic_sizes = vec![d + a];
-        critic_sizes.extend(&cfg.hidden);
-        critic_sizes.push(1);
-        let critic_net = Dense::new(&critic_sizes, Activation::Relu);
-        let mut critics = critic_net.init(1.0, rng);
-        critics.extend(critic_net.init(1.0, rng));
+        let critics = Critics::new(2, d, a, &cfg.hidden, cfg.q_lr, rng);
         Self {
             cfg: cfg.clone(),
-            d,
             a,
             scale: low.iter().zip(high).map(|(l, h)| (h - l) / 2.0).collect(),
             bias: low.iter().zip(high).map(|(l, h)| (h + l) / 2.0).collect(),
             target_entropy: -(a as f32),
             actor_adam: FlatAdam::new(actor.len(), cfg.policy_lr, 1e-8),
-            critic_adam: FlatAdam::new(critics.len(), cfg.q_lr, 1e-8),
             alpha_adam: FlatAdam::new(1, cfg.q_lr, 1e-8),
-            targets: critics.clone(),
             policy_net,
             actor,
-            critic_net,
             critics,
             log_alpha: [(cfg.alpha.ln()) as f32],
             work: Work::default(),
@@ -254,14 +237,6 @@ impl Sac {
         }
     }
 
-    /// Q(s, a) of critic `which` (of `params`) for the batch, into `tape`.
-    fn q_forward<'t>(&self, params: &[f32], which: usize, obs: &[f32], act: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
-        let (d, a) = (self.d, self.a);
-        critic_input(self.critic_net.input(tape, batch), obs, act, d, a);
-        let n = self.critic_net.n_params();
-        self.critic_net.forward(&params[which * n..(which + 1) * n], tape)
-    }
-
     /// One update at env step `step` (CleanRL's schedule): the critics on a fresh minibatch,
     /// every `policy_frequency` steps that many actor (and α) updates, then the targets.
     pub fn update(&mut self, replay: &Replay, step: u64, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<UpdateLosses, AgentError> {
@@ -276,7 +251,6 @@ impl Sac {
         let gamma = self.cfg.gamma as f32;
         w.batch.sample(replay, bsz, rng, her)?;
         let b = &w.batch;
-        let nc = self.critic_net.n_params();
 
         // Critics: soft Bellman targets from the current policy at s'.
         w.pi.noise.clear();
@@ -284,20 +258,13 @@ impl Sac {
         let alpha = self.alpha();
         self.pi_forward(&b.next_obs, bsz, &mut w.pi);
         w.target.clear();
-        w.target.extend_from_slice(self.q_forward(&self.targets, 0, &b.next_obs, &w.pi.action, bsz, &mut w.q[0]));
-        let q2 = self.q_forward(&self.targets, 1, &b.next_obs, &w.pi.action, bsz, &mut w.q[1]);
+        w.target.extend_from_slice(self.critics.q(true, 0, &b.next_obs, &w.pi.action, bsz, &mut w.q[0]));
+        let q2 = self.critics.q(true, 1, &b.next_obs, &w.pi.action, bsz, &mut w.q[1]);
         for i in 0..bsz {
             let soft = w.target[i].min(q2[i]) - alpha * w.pi.logp[i];
             w.target[i] = b.rewards[i] + gamma * (1.0 - b.dones[i]) * soft;
         }
-        w.critic_grad.resize(2 * nc, 0.0);
-        let mut critic_loss = 0.0;
-        for k in 0..2 {
-            let q = self.q_forward(&self.critics, k, &b.obs, &b.actions, bsz, &mut w.q[k]);
-            critic_loss += mse_and_grad(q, &w.target, &mut w.grad_out);
-            self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.q[k], &w.grad_out, Some(&mut w.critic_grad[k * nc..(k + 1) * nc]), None);
-        }
-        self.critic_adam.step(&mut self.critics, &w.critic_grad);
+        let (critic_loss, _) = self.critics.regress(&b.obs, &b.actions, &w.target, &mut w.q[0]);
 
         // Actor and temperature, delayed but repeated to keep the update ratio.
         let mut actor_losses = Vec::new();
@@ -308,7 +275,7 @@ impl Sac {
                 let alpha = self.alpha();
                 self.pi_forward(&b.obs, bsz, &mut w.pi);
                 for k in 0..2 {
-                    let q = self.q_forward(&self.critics, k, &b.obs, &w.pi.action, bsz, &mut w.q[k]);
+                    let q = self.critics.q(false, k, &b.obs, &w.pi.action, bsz, &mut w.q[k]);
                     w.q_values[k].clear();
                     w.q_values[k].extend_from_slice(q);
                 }
@@ -324,9 +291,7 @@ impl Sac {
                             loss += alpha * w.pi.logp[i] - q1.min(q2);
                         }
                     }
-                    w.grad_action[k].resize(bsz * a, 0.0);
-                    let d = self.d;
-                    self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.q[k], &w.grad_out, None, Some((&mut w.grad_action[k], d..d + a)));
+                    self.critics.action_gradient(k, &mut w.q[k], &w.grad_out, &mut w.grad_action[k]);
                 }
                 actor_losses.push(loss / bsz as f32);
                 self.pi_backward(&mut w.pi, &mut w.grad_action, &mut w.actor_grad, alpha / bsz as f32);
@@ -339,7 +304,7 @@ impl Sac {
                 }
             }
         }
-        polyak(&mut self.targets, &self.critics, self.cfg.tau);
+        self.critics.soft_update(self.cfg.tau);
         Ok(UpdateLosses { critic: critic_loss, actor: actor_losses })
     }
 
@@ -419,11 +384,9 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         let (mean, log_std) = sac.actor.split_at_mut(np);
         t.take_into("actor.mean", mean)?;
         t.take_into("actor.log_std", log_std)?;
-        t.take_into("critics", &mut sac.critics)?;
-        t.take_into("target_critics", &mut sac.targets)?;
+        sac.critics.restore(&mut t, "q_adam", saved.adam_t[1])?;
         t.take_into("log_alpha", &mut sac.log_alpha)?;
         t.take_flat_adam("actor_adam", &mut sac.actor_adam, saved.adam_t[0])?;
-        t.take_flat_adam("q_adam", &mut sac.critic_adam, saved.adam_t[1])?;
         t.take_flat_adam("alpha_adam", &mut sac.alpha_adam, saved.adam_t[2])?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
         (rng, critic_losses, actor_losses) = (saved.rng, saved.critic_losses, saved.actor_losses);
@@ -471,7 +434,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
             run.save_policy(sac.policy(), &[])?;
             // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
             let state = SacState {
-                adam_t: [sac.actor_adam.t, sac.critic_adam.t, sac.alpha_adam.t],
+                adam_t: [sac.actor_adam.t, sac.critics.adam.t, sac.alpha_adam.t],
                 rng: rng.clone(),
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),
@@ -480,8 +443,9 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
             let np = sac.policy().len();
             let mut tensors = TensorList::default();
             tensors.add("actor.mean", &sac.actor[..np]).add("actor.log_std", &sac.actor[np..]);
-            tensors.add("critics", &sac.critics).add("target_critics", &sac.targets).add("log_alpha", &sac.log_alpha);
-            tensors.flat_adam("actor_adam", &sac.actor_adam).flat_adam("q_adam", &sac.critic_adam).flat_adam("alpha_adam", &sac.alpha_adam);
+            sac.critics.save(&mut tensors, "q_adam");
+            tensors.add("log_alpha", &sac.log_alpha);
+            tensors.flat_adam("actor_adam", &sac.actor_adam).flat_adam("alpha_adam", &sac.alpha_adam);
             tensors.extend(replay.tensors());
             for (name, values) in replay.episode_tensors() {
                 tensors.owned(name, values);

@@ -8,13 +8,13 @@
 
 use candle_core::{Device, Tensor};
 use controllers::ncap::oscillator;
-use controllers::{tanh_approx, Activation};
+use controllers::tanh_approx;
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, critic_input, mse_and_grad, on_grid, row_due, Batch, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, Batch, Critics, Interaction, InteractionState};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{flatten, Actor, Dense, Tape};
@@ -132,10 +132,7 @@ impl Td3Actor {
     fn build(agent: &str, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, lr: f64, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
         if policy == "mlp" {
             let config = controllers::MlpConfig::parse(policy_config)?;
-            let mut sizes = vec![spec.obs_dim()];
-            sizes.extend(&config.hidden);
-            sizes.push(spec.act_dim());
-            let net = Dense::new(&sizes, config.activation);
+            let net = Dense::mlp(spec.obs_dim(), &config.hidden, spec.act_dim(), config.activation);
             let params = net.init(0.01, rng);
             let n = params.len();
             Ok(Td3Actor::Mlp {
@@ -256,11 +253,10 @@ impl Td3Actor {
     }
 
     /// Tensors `actor`, `target_actor`, `actor_adam.{m,v}` (the layout of the candle version).
-    fn save(&self, tensors: &mut TensorList<'_>) -> Result<(), AgentError> {
+    fn save<'s>(&'s self, tensors: &mut TensorList<'s>) -> Result<(), AgentError> {
         match self {
             Td3Actor::Mlp { params, target, adam, .. } => {
-                tensors.owned("actor", params.clone()).owned("target_actor", target.clone());
-                tensors.owned("actor_adam.m", adam.m.clone()).owned("actor_adam.v", adam.v.clone());
+                tensors.add("actor", params).add("target_actor", target).flat_adam("actor_adam", adam);
             }
             Td3Actor::Ncap { actor, target, adam, .. } => {
                 tensors.vars("actor", &actor.vars())?.vars("target_actor", &target.vars())?;
@@ -291,19 +287,14 @@ impl Td3Actor {
 pub struct Td3 {
     cfg: Td3Config,
     variant: Variant,
-    d: usize,
     a: usize,
     low: Vec<f32>,
     high: Vec<f32>,
     /// Half the action range: noise is in these units.
     scale: Vec<f32>,
     actor: Td3Actor,
-    critic_net: Dense,
-    n_critics: usize,
-    /// The critics (two for TD3, one for DDPG), one vector: critic 0's parameters first.
-    pub critics: Vec<f32>,
-    pub target_critics: Vec<f32>,
-    pub critic_adam: FlatAdam,
+    /// Two for TD3, one for DDPG.
+    pub critics: Critics,
     /// Critic updates so far (the actor follows every `policy_frequency`).
     pub updates: u64,
     work: Td3Work,
@@ -318,7 +309,6 @@ struct Td3Work {
     next_q: Vec<f32>,
     target: Vec<f32>,
     grad_out: Vec<f32>,
-    critic_grad: Vec<f32>,
     mu: Vec<f32>,
     grad_mu: Vec<f32>,
 }
@@ -338,26 +328,17 @@ impl Td3 {
     pub fn new(agent: &str, cfg: &Td3Config, variant: Variant, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
         let (d, a) = (spec.obs_dim(), spec.act_dim());
         let actor = Td3Actor::build(agent, policy, policy_config, spec, action_box, cfg.learning_rate, rng)?;
-        let mut critic_sizes = vec![d + a];
-        critic_sizes.extend(&cfg.hidden);
-        critic_sizes.push(1);
         let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
-        let critic_net = Dense::new(&critic_sizes, Activation::Relu);
-        let critics: Vec<f32> = (0..n_critics).flat_map(|_| critic_net.init(1.0, rng)).collect();
+        let critics = Critics::new(n_critics, d, a, &cfg.hidden, cfg.learning_rate, rng);
         Ok(Self {
             cfg: cfg.clone(),
             variant,
-            d,
             a,
             low: action_box.low.clone(),
             high: action_box.high.clone(),
             scale: action_box.low.iter().zip(&action_box.high).map(|(l, h)| (h - l) / 2.0).collect(),
             actor,
-            critic_adam: FlatAdam::new(critics.len(), cfg.learning_rate, 1e-8),
-            target_critics: critics.clone(),
             critics,
-            critic_net,
-            n_critics,
             updates: 0,
             work: Td3Work::default(),
         })
@@ -387,13 +368,6 @@ impl Td3 {
         self.actor.n_params()
     }
 
-    /// Q(s, a) of critic `k` of `params` for a batch, into `tape`.
-    fn q<'t>(&self, params: &[f32], k: usize, obs: &[f32], act: &[f32], batch: usize, tape: &'t mut Tape) -> &'t [f32] {
-        let (d, a, nc) = (self.d, self.a, self.critic_net.n_params());
-        critic_input(self.critic_net.input(tape, batch), obs, act, d, a);
-        self.critic_net.forward(&params[k * nc..(k + 1) * nc], tape)
-    }
-
     /// One update (CleanRL's): the critics towards the (smoothed, clipped double-Q) target on a
     /// fresh minibatch, then every `policy_frequency` updates the actor and the targets.
     pub fn update(&mut self, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
@@ -404,8 +378,7 @@ impl Td3 {
     }
 
     fn update_with(&mut self, w: &mut Td3Work, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
-        let (bsz, a, d) = (self.cfg.batch_size, self.a, self.d);
-        let nc = self.critic_net.n_params();
+        let (bsz, a) = (self.cfg.batch_size, self.a);
         let cfg = &self.cfg;
         w.batch.sample(replay, bsz, rng, her)?;
         let b = &w.batch;
@@ -422,23 +395,15 @@ impl Td3 {
             }
         }
         w.next_q.clear();
-        w.next_q.extend_from_slice(self.q(&self.target_critics, 0, &b.next_obs, &w.next_act, bsz, &mut w.tape));
+        w.next_q.extend_from_slice(self.critics.q(true, 0, &b.next_obs, &w.next_act, bsz, &mut w.tape));
         if self.variant == Variant::Td3 {
-            let q2 = self.q(&self.target_critics, 1, &b.next_obs, &w.next_act, bsz, &mut w.tape);
+            let q2 = self.critics.q(true, 1, &b.next_obs, &w.next_act, bsz, &mut w.tape);
             w.next_q.iter_mut().zip(q2).for_each(|(x, &y)| *x = x.min(y));
         }
         let gamma = cfg.gamma as f32;
         w.target.clear();
         w.target.extend((0..bsz).map(|i| b.rewards[i] + (1.0 - b.dones[i]) * w.next_q[i] * gamma));
-        let (mut loss, mut q_mean) = (0.0_f32, 0.0_f32);
-        w.critic_grad.resize(self.critics.len(), 0.0);
-        for k in 0..self.n_critics {
-            let qv = self.q(&self.critics, k, &b.obs, &b.actions, bsz, &mut w.tape);
-            q_mean = qv.iter().sum::<f32>() / bsz as f32;
-            loss += mse_and_grad(qv, &w.target, &mut w.grad_out);
-            self.critic_net.backward(&self.critics[k * nc..(k + 1) * nc], &mut w.tape, &w.grad_out, Some(&mut w.critic_grad[k * nc..(k + 1) * nc]), None);
-        }
-        self.critic_adam.step(&mut self.critics, &w.critic_grad);
+        let (loss, q_mean) = self.critics.regress(&b.obs, &b.actions, &w.target, &mut w.tape);
         self.updates += 1;
         let policy_frequency = if self.variant == Variant::Td3 { cfg.policy_frequency } else { 1 };
         let mut actor_loss = None;
@@ -446,15 +411,14 @@ impl Td3 {
             // L = −mean Q₁(s, μ(s)): ∂L/∂μ through critic 0's input, then the actor.
             w.mu.clear();
             w.mu.extend_from_slice(self.actor.forward(&b.obs, &b.osc, bsz, false, true)?);
-            let qv = self.q(&self.critics, 0, &b.obs, &w.mu, bsz, &mut w.tape);
+            let qv = self.critics.q(false, 0, &b.obs, &w.mu, bsz, &mut w.tape);
             actor_loss = Some(-(qv.iter().sum::<f32>() / bsz as f32));
             w.grad_out.clear();
             w.grad_out.resize(bsz, -1.0 / bsz as f32);
-            w.grad_mu.resize(bsz * a, 0.0);
-            self.critic_net.backward(&self.critics[..nc], &mut w.tape, &w.grad_out, None, Some((&mut w.grad_mu, d..d + a)));
+            self.critics.action_gradient(0, &mut w.tape, &w.grad_out, &mut w.grad_mu);
             self.actor.descend(&mut w.grad_mu)?;
             self.actor.soft_update(cfg.tau)?;
-            polyak(&mut self.target_critics, &self.critics, cfg.tau);
+            self.critics.soft_update(cfg.tau);
         }
         Ok(Td3Losses { critic: loss, q_mean, actor: actor_loss })
     }
@@ -462,16 +426,13 @@ impl Td3 {
     /// Every network and optimiser moment, named as the candle version named them.
     fn save<'s>(&'s self, tensors: &mut TensorList<'s>) -> Result<(), AgentError> {
         self.actor.save(tensors)?;
-        tensors.add("critics", &self.critics).add("target_critics", &self.target_critics);
-        tensors.flat_adam("critic_adam", &self.critic_adam);
+        self.critics.save(tensors, "critic_adam");
         Ok(())
     }
 
     fn restore(&mut self, t: &mut Tensors, actor_adam_t: u64, critic_adam_t: u64, updates: u64) -> Result<(), AgentError> {
         self.actor.restore(t, actor_adam_t)?;
-        t.take_into("critics", &mut self.critics)?;
-        t.take_into("target_critics", &mut self.target_critics)?;
-        t.take_flat_adam("critic_adam", &mut self.critic_adam, critic_adam_t)?;
+        self.critics.restore(t, "critic_adam", critic_adam_t)?;
         self.updates = updates;
         Ok(())
     }
@@ -575,7 +536,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
             let state = Td3State {
                 updates: td3.updates,
                 actor_adam_t: td3.actor.adam_t(),
-                critic_adam_t: td3.critic_adam.t,
+                critic_adam_t: td3.critics.adam.t,
                 rng: rng.clone(),
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),

@@ -119,16 +119,14 @@ impl Dense {
         Self { sizes: sizes.to_vec(), activation, offsets, n_params: n }
     }
 
-    pub fn sizes(&self) -> &[usize] {
-        &self.sizes
+    /// `input → hidden[0] → … → output`.
+    pub fn mlp(input: usize, hidden: &[usize], output: usize, activation: Activation) -> Self {
+        let sizes: Vec<usize> = std::iter::once(input).chain(hidden.iter().copied()).chain(std::iter::once(output)).collect();
+        Self::new(&sizes, activation)
     }
 
     pub fn n_params(&self) -> usize {
         self.n_params
-    }
-
-    pub fn input_dim(&self) -> usize {
-        self.sizes[0]
     }
 
     pub fn output_dim(&self) -> usize {

@@ -1,4 +1,4 @@
-//! Helpers shared by the learners' integration tests.
+//! Helpers shared by the learners' integration tests (and, by `#[path]`, the CLI's in `tests/`).
 
 use std::path::Path;
 
