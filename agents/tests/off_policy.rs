@@ -81,6 +81,29 @@ fn her_lets_td3_reach_sparse_goals() {
     assert!(err.contains("not goal-conditioned") && err.contains("HandReach-v0"), "{err}");
 }
 
+/// SAC with the HER baselines' recipe on `PointReach-v0`: normalised observations, updates in
+/// rounds (every 50 steps, 20 updates), HER with 4 future goals. Within 8k steps it must reach
+/// the goals (a policy that does nothing scores about −25). The policy it saves carries the
+/// normaliser as buffers, and `nerve eval`'s loader reproduces its final evaluation.
+#[test]
+fn sac_with_normalised_observations_and_her_reaches_sparse_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = "learning_starts = 1000\nhidden = [64, 64]\neval_every_steps = 4000\neval_episodes = 20\nher_future_goals = 4\nnormalize_obs = true\ntrain_frequency = 50\ngradient_steps = 20";
+    let prepared = start("PointReach-v0", "mlp", "sac", 8_000, cfg, &dir.path().join("sac")).unwrap();
+    let s = learners::train(&prepared, |_| {}).unwrap();
+    eprintln!("PointReach-v0, SAC+HER normalised, 8k steps (2.9k updates): {:.1} ± {:.1}", s.final_eval_return, s.final_eval_return_std);
+    assert!(s.final_eval_return > -10.0, "SAC+HER on PointReach after 8k steps: {:.1}", s.final_eval_return);
+    let loaded = agents::run::trained::TrainedRun::load(&dir.path().join("sac")).unwrap();
+    let buffer = |name: &str| loaded.trained.buffers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no buffer {name}"));
+    assert!(buffer("obs_mean").iter().any(|&m| m != 0.0) && buffer("obs_std").iter().all(|&s| s > 0.0 && s != 1.0), "the saved normaliser is the trained one");
+    assert_eq!(buffer("obs_clip"), vec![5.0]);
+    // The ncap circuit reads raw joint angles: normalisation is refused for it.
+    let err = start("Swimmer6-v0", "ncap", "td3", 2_000, "learning_starts = 100\neval_every_steps = 1000\nnormalize_obs = true", &dir.path().join("ncap")).unwrap_err().to_string();
+    assert!(err.contains("`normalize_obs` works with the `mlp` policy"), "{err}");
+    let err = start("PointReach-v0", "mlp", "sac", 2_000, "learning_starts = 100\neval_every_steps = 1000\ngradient_steps = 0", &dir.path().join("zero")).unwrap_err().to_string();
+    assert!(err.contains("gradient_steps must be ≥ 1"), "{err}");
+}
+
 /// A configuration that cannot learn within its budget is refused with the reason, before
 /// anything is written: CleanRL's `learning_starts = 25000` on a 20k budget, an evaluation
 /// interval past the budget.

@@ -88,6 +88,16 @@ fn td3_with_her_resumes_exactly_with_its_episode_bookkeeping() {
 }
 
 #[test]
+fn off_policy_learners_with_the_her_recipe_resume_exactly() {
+    // Observation normalisation (its statistics are checkpointed), updates in rounds, random
+    // actions and TD3's action penalty: stopped off a round's boundary, the resumed runs retrace.
+    let common = "learning_starts = 150\nhidden = [16]\nbatch_size = 32\neval_every_steps = 210\neval_episodes = 1\nher_future_goals = 4\nnormalize_obs = true\ntrain_frequency = 25\ngradient_steps = 10";
+    let td3 = format!("{common}\nrandom_action_prob = 0.3\naction_l2 = 1.0");
+    assert_retraces(("PointReach-v0", "mlp", "td3"), 1000, &td3, &|p| p.env_steps == 420);
+    assert_retraces(("PointReach-v0", "mlp", "sac"), 1000, common, &|p| p.env_steps == 420);
+}
+
+#[test]
 fn raising_the_budget_continues_a_finished_off_policy_run() {
     // 500 steps end off the 200-step evaluation grid; resumed to 1000, the final row at 500 is
     // dropped and the curve is the 1000-step run's.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
-use crate::nets::{Dense, Tape};
+use crate::nets::{Dense, RunningMeanStd, Tape};
 use crate::optim::{polyak, FlatAdam};
 use crate::run::checkpoint::{TensorList, Tensors};
 use crate::run::Run;
@@ -148,6 +148,75 @@ impl Batch {
             her.relabel(replay, idx, &mut self.obs, &mut self.next_obs, &mut self.rewards, rng)?;
         }
         Ok(())
+    }
+}
+
+/// Observation normalisation for an off-policy learner (the HER baselines' normaliser, as
+/// Gymnasium's `NormalizeObservation` computes it): running statistics of every observation the
+/// actor is shown, `clip((obs − mean)/std, ±clip)` in front of the actor and the critics. The
+/// replay buffer keeps raw observations (so that HER relabels and recomputes rewards on raw
+/// goals); minibatches are normalised after relabelling, with the statistics of that moment.
+/// The evaluation policy carries them as the `mlp` policy's `obs_mean`, `obs_std` and
+/// `obs_clip` buffers, so `nerve eval` normalises exactly as the actor saw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObsNorm {
+    pub rms: RunningMeanStd,
+    pub clip: f32,
+    #[serde(skip)]
+    mean: Vec<f32>,
+    #[serde(skip)]
+    std: Vec<f32>,
+}
+
+impl ObsNorm {
+    pub fn new(d: usize, clip: f32) -> Self {
+        let mut n = Self { rms: RunningMeanStd::new(d), clip, mean: Vec::new(), std: Vec::new() };
+        n.refresh();
+        n
+    }
+
+    /// The f32 mean and std the normalisation uses, from the f64 statistics.
+    fn refresh(&mut self) {
+        self.mean = self.rms.mean.iter().map(|&m| m as f32).collect();
+        self.std = self.rms.std().iter().map(|&s| s as f32).collect();
+    }
+
+    /// Folds one observation (or a batch of rows) into the statistics.
+    pub fn observe(&mut self, obs: &[f32]) {
+        self.rms.update(obs);
+        self.refresh();
+    }
+
+    /// Normalises rows of observations in place (the `mlp` policy's arithmetic, bit for bit).
+    pub fn apply(&self, rows: &mut [f32]) {
+        let d = self.mean.len();
+        for row in rows.chunks_exact_mut(d) {
+            for ((x, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
+                *x = ((*x - m) / s).clamp(-self.clip, self.clip);
+            }
+        }
+    }
+
+    /// The `mlp` policy's buffers that reproduce [`ObsNorm::apply`].
+    pub fn buffers(&self) -> Vec<(&'static str, Vec<f32>)> {
+        vec![("obs_mean", self.mean.clone()), ("obs_std", self.std.clone()), ("obs_clip", vec![self.clip])]
+    }
+
+    /// Restored from a checkpoint: recompute what `serde` skipped.
+    pub fn restored(mut self) -> Self {
+        self.refresh();
+        self
+    }
+}
+
+/// The update schedule an off-policy learner shares: after `learning_starts` env steps, every
+/// `train_frequency` steps, `gradient_steps` updates (Stable-Baselines3's `train_freq` and
+/// `gradient_steps`; 1 and 1 is CleanRL's one update per step).
+pub fn updates_due(step: u64, learning_starts: u64, train_frequency: u64, gradient_steps: u64) -> u64 {
+    if step > learning_starts && (step - learning_starts) % train_frequency == 0 {
+        gradient_steps
+    } else {
+        0
     }
 }
 

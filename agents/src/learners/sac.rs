@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, Batch, Critics, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{Dense, Tape};
@@ -50,6 +50,15 @@ pub struct SacConfig {
     /// goals per real one (a fraction k/(k + 1) of each minibatch); 0: off. Needs a
     /// goal-conditioned env (the hand tasks, `PointReach-v0`); Gymnasium-Robotics' baselines use 4.
     pub her_future_goals: usize,
+    /// Update every this many env steps (after `learning_starts`), `gradient_steps` times
+    /// (Stable-Baselines3's `train_freq` and `gradient_steps`). The actor's `policy_frequency`
+    /// counts updates from `learning_starts` (with 1 and 1, the env step, as CleanRL's).
+    pub train_frequency: u64,
+    pub gradient_steps: u64,
+    /// Normalise observations (running mean and std, clipped to ±`clip_obs`) in front of the
+    /// actor and the critics, as the HER baselines do ([`ObsNorm`]).
+    pub normalize_obs: bool,
+    pub clip_obs: f64,
 }
 
 impl Default for SacConfig {
@@ -70,14 +79,23 @@ impl Default for SacConfig {
             eval_every_steps: 5_000,
             checkpoint_every_steps: 100_000,
             her_future_goals: 0,
+            train_frequency: 1,
+            gradient_steps: 1,
+            normalize_obs: false,
+            clip_obs: 5.0,
         }
     }
 }
 
 impl SacConfig {
     pub fn validate(&self) -> Result<(), AgentError> {
-        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 {
-            return Err(AgentError::invalid("agent `sac`: batch_size, eval_episodes, eval_every_steps and policy_frequency must be ≥ 1, and buffer_size ≥ batch_size"));
+        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 || self.train_frequency == 0 || self.gradient_steps == 0 {
+            return Err(AgentError::invalid(
+                "agent `sac`: batch_size, eval_episodes, eval_every_steps, policy_frequency, train_frequency and gradient_steps must be ≥ 1, and buffer_size ≥ batch_size",
+            ));
+        }
+        if !(self.clip_obs > 0.0) {
+            return Err(AgentError::invalid(format!("agent `sac`: `clip_obs` = {}: expected a number > 0", self.clip_obs)));
         }
         for (k, v) in [("tau", self.tau), ("gamma", self.gamma)] {
             if !(0.0..=1.0).contains(&v) {
@@ -120,6 +138,8 @@ pub struct Sac {
     pub log_alpha: [f32; 1],
     pub actor_adam: FlatAdam,
     pub alpha_adam: FlatAdam,
+    /// Observation normalisation (`normalize_obs`).
+    pub norm: Option<ObsNorm>,
     work: Work,
 }
 
@@ -133,6 +153,8 @@ struct Work {
     /// ∂L/∂action through each critic.
     grad_action: [Vec<f32>; 2],
     actor_grad: Vec<f32>,
+    /// The acting observation, normalised.
+    obs: Vec<f32>,
     target: Vec<f32>,
     q_values: [Vec<f32>; 2],
 }
@@ -178,6 +200,7 @@ impl Sac {
             actor,
             critics,
             log_alpha: [(cfg.alpha.ln()) as f32],
+            norm: cfg.normalize_obs.then(|| ObsNorm::new(d, cfg.clip_obs as f32)),
             work: Work::default(),
         }
     }
@@ -185,6 +208,18 @@ impl Sac {
     /// The mean network's parameters: the deterministic `mlp` policy.
     pub fn policy(&self) -> &[f32] {
         &self.actor[..self.policy_net.n_params()]
+    }
+
+    /// The evaluation policy's buffers: the observation normaliser's, if any.
+    pub fn buffers(&self) -> Vec<(&'static str, Vec<f32>)> {
+        self.norm.as_ref().map(ObsNorm::buffers).unwrap_or_default()
+    }
+
+    /// Folds the observation the actor is about to see into the normaliser (if any).
+    pub fn observe(&mut self, obs: &[f32]) {
+        if let Some(norm) = &mut self.norm {
+            norm.observe(obs);
+        }
     }
 
     pub fn alpha(&self) -> f32 {
@@ -201,9 +236,16 @@ impl Sac {
         let mut pi = std::mem::take(&mut self.work.pi);
         pi.noise.clear();
         pi.noise.extend((0..self.a).map(|_| normal(rng)));
-        self.pi_forward(obs, 1, &mut pi);
+        let mut input = std::mem::take(&mut self.work.obs);
+        input.clear();
+        input.extend_from_slice(obs);
+        if let Some(norm) = &self.norm {
+            norm.apply(&mut input);
+        }
+        self.pi_forward(&input, 1, &mut pi);
         action.copy_from_slice(&pi.action);
         self.work.pi = pi;
+        self.work.obs = input;
     }
 
     /// π(·|s) for `batch` observations with the noise already in `pi.noise`: actions, log-probs.
@@ -237,8 +279,9 @@ impl Sac {
         }
     }
 
-    /// One update at env step `step` (CleanRL's schedule): the critics on a fresh minibatch,
-    /// every `policy_frequency` steps that many actor (and α) updates, then the targets.
+    /// One update at schedule point `step` (CleanRL's schedule; [`schedule_point`]): the
+    /// critics on a fresh minibatch, every `policy_frequency` points that many actor (and α)
+    /// updates, then the targets.
     pub fn update(&mut self, replay: &Replay, step: u64, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<UpdateLosses, AgentError> {
         let mut w = std::mem::take(&mut self.work);
         let result = self.update_with(&mut w, replay, step, rng, her);
@@ -250,6 +293,10 @@ impl Sac {
         let (bsz, a) = (self.cfg.batch_size, self.a);
         let gamma = self.cfg.gamma as f32;
         w.batch.sample(replay, bsz, rng, her)?;
+        if let Some(norm) = &self.norm {
+            norm.apply(&mut w.batch.obs);
+            norm.apply(&mut w.batch.next_obs);
+        }
         let b = &w.batch;
 
         // Critics: soft Bellman targets from the current policy at s'.
@@ -334,6 +381,14 @@ impl Sac {
     }
 }
 
+/// The schedule point of update `j` (0-based) of those due at env step `step`: `learning_starts`
+/// plus the updates before it, plus one. With one update per step it is the env step itself, so
+/// the actor's `policy_frequency` delay falls where CleanRL's does.
+pub fn schedule_point(cfg: &SacConfig, step: u64, j: u64) -> u64 {
+    let round = (step - cfg.learning_starts) / cfg.train_frequency;
+    cfg.learning_starts + (round - 1) * cfg.gradient_steps + j + 1
+}
+
 /// Seconds per update of SAC with `hidden`-wide networks (actor `hidden` ReLU, as
 /// Stable-Baselines3's; critics `hidden`) on a replay buffer of random transitions with `d`-D
 /// observations and `a`-D actions in [−1, 1]: `repeats` timings of `updates` updates each,
@@ -389,6 +444,10 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         t.take_flat_adam("actor_adam", &mut sac.actor_adam, saved.adam_t[0])?;
         t.take_flat_adam("alpha_adam", &mut sac.alpha_adam, saved.adam_t[2])?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
+        if saved.obs_norm.is_some() != cfg.normalize_obs {
+            return Err(AgentError::invalid(format!("{}: the checkpoint was trained with normalize_obs = {}, the config says {}", t.path().display(), saved.obs_norm.is_some(), cfg.normalize_obs)));
+        }
+        sac.norm = saved.obs_norm.map(ObsNorm::restored);
         (rng, critic_losses, actor_losses) = (saved.rng, saved.critic_losses, saved.actor_losses);
     } else {
         world.reset()?;
@@ -401,6 +460,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     let mut stopped = run.stop_requested();
     while !run.budget_spent() && !stopped {
         // Act: uniform at first, then a sample of π(·|s).
+        sac.observe(&world.obs);
         if run.progress.env_steps < cfg.learning_starts {
             action_box.sample_into(&mut rng, &mut action);
         } else {
@@ -409,19 +469,20 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         world.step(&action, &mut replay, (0.0, 0.0), &mut run)?;
         let step = run.progress.env_steps;
 
-        if step > cfg.learning_starts {
-            let losses = sac.update(&replay, step, &mut rng, her.as_ref())?;
+        for j in 0..updates_due(step, cfg.learning_starts, cfg.train_frequency, cfg.gradient_steps) {
+            let losses = sac.update(&replay, schedule_point(cfg, step, j), &mut rng, her.as_ref())?;
             critic_losses.push(losses.critic as f64);
             actor_losses.extend(losses.actor.iter().map(|&l| l as f64));
         }
 
         // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
         if row_due(step, cfg.eval_every_steps, run.budget()) {
-            let r = run.evaluate(sac.policy(), &[], cfg.eval_episodes)?;
+            let buffers = sac.buffers();
+            let r = run.evaluate(sac.policy(), &buffers, cfg.eval_episodes)?;
             let recent = average(&world.recent);
             let row = [step as f64, run.wall_time(), recent, r.0, r.1, average(&critic_losses), average(&actor_losses), sac.alpha() as f64];
             run.write_row(&row)?;
-            run.save_policy(sac.policy(), &[])?;
+            run.save_policy(sac.policy(), &buffers)?;
             on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: recent, eval_return: Some(r.0) });
             if on_grid(step, cfg.eval_every_steps) {
                 world.recent.clear();
@@ -431,13 +492,14 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         }
         stopped = run.stop_requested();
         if checkpoint_due(step, cfg.checkpoint_every_steps, run.budget(), stopped) {
-            run.save_policy(sac.policy(), &[])?;
+            run.save_policy(sac.policy(), &sac.buffers())?;
             // The resumable state: networks, optimisers, temperature, the replay buffer, the env mid-episode.
             let state = SacState {
                 adam_t: [sac.actor_adam.t, sac.critics.adam.t, sac.alpha_adam.t],
                 rng: rng.clone(),
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),
+                obs_norm: sac.norm.clone(),
                 interaction: world.state(&replay)?,
             };
             let np = sac.policy().len();
@@ -455,8 +517,8 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
     }
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let (steps, completed) = (run.progress.env_steps, run.budget_spent());
-    let policy = sac.policy().to_vec();
-    run.finish(steps, completed, |run| run.score(&policy, &[], cfg.eval_episodes))
+    let (policy, buffers) = (sac.policy().to_vec(), sac.buffers());
+    run.finish(steps, completed, |run| run.score(&policy, &buffers, cfg.eval_episodes))
 }
 
 /// The learner's own state in the checkpoint besides its tensors (the run's bookkeeping is
@@ -470,6 +532,9 @@ struct SacState {
     /// Since the last metrics row.
     critic_losses: Vec<f64>,
     actor_losses: Vec<f64>,
+    /// The observation normaliser's statistics (`normalize_obs`; absent in older checkpoints).
+    #[serde(default)]
+    obs_norm: Option<ObsNorm>,
     #[serde(flatten)]
     interaction: InteractionState,
 }

@@ -10,11 +10,11 @@ use candle_core::{Device, Tensor};
 use controllers::ncap::oscillator;
 use controllers::tanh_approx;
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, Batch, Critics, Interaction, InteractionState};
+use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{flatten, Actor, Dense, Tape};
@@ -56,6 +56,21 @@ pub struct Td3Config {
     /// goals per real one (a fraction k/(k + 1) of each minibatch); 0: off. Needs a
     /// goal-conditioned env (the hand tasks, `PointReach-v0`); Gymnasium-Robotics' baselines use 4.
     pub her_future_goals: usize,
+    /// Update every this many env steps (after `learning_starts`), `gradient_steps` times
+    /// (Stable-Baselines3's `train_freq` and `gradient_steps`; the HER baselines' 2 episodes
+    /// then 40 updates is 100 and 40 on a 50-step task).
+    pub train_frequency: u64,
+    pub gradient_steps: u64,
+    /// Normalise observations (running mean and std, clipped to ±`clip_obs`) in front of the
+    /// actor and the critics, as the HER baselines do ([`ObsNorm`]); `mlp` actors only.
+    pub normalize_obs: bool,
+    pub clip_obs: f64,
+    /// Probability of a uniformly random action instead of μ(s) + noise after learning starts
+    /// (the HER baselines' `random_eps`, 0.3).
+    pub random_action_prob: f64,
+    /// Weight of the actor's action penalty `mean(((μ − centre)/half_range)²)` (the HER
+    /// baselines' `action_l2`, 1.0).
+    pub action_l2: f64,
 }
 
 impl Default for Td3Config {
@@ -76,18 +91,30 @@ impl Default for Td3Config {
             eval_every_steps: 5_000,
             checkpoint_every_steps: 100_000,
             her_future_goals: 0,
+            train_frequency: 1,
+            gradient_steps: 1,
+            normalize_obs: false,
+            clip_obs: 5.0,
+            random_action_prob: 0.0,
+            action_l2: 0.0,
         }
     }
 }
 
 impl Td3Config {
     pub fn validate(&self, agent: &str) -> Result<(), AgentError> {
-        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 {
+        if self.batch_size == 0 || self.buffer_size < self.batch_size || self.eval_episodes == 0 || self.eval_every_steps == 0 || self.policy_frequency == 0 || self.train_frequency == 0 || self.gradient_steps == 0 {
             return Err(AgentError::invalid(format!(
-                "agent `{agent}`: batch_size, eval_episodes, eval_every_steps and policy_frequency must be ≥ 1, and buffer_size ≥ batch_size"
+                "agent `{agent}`: batch_size, eval_episodes, eval_every_steps, policy_frequency, train_frequency and gradient_steps must be ≥ 1, and buffer_size ≥ batch_size"
             )));
         }
-        for (k, v) in [("tau", self.tau), ("gamma", self.gamma)] {
+        if !(self.clip_obs > 0.0) {
+            return Err(AgentError::invalid(format!("agent `{agent}`: `clip_obs` = {}: expected a number > 0", self.clip_obs)));
+        }
+        if !(self.action_l2 >= 0.0 && self.action_l2.is_finite()) {
+            return Err(AgentError::invalid(format!("agent `{agent}`: `action_l2` = {}: expected a number ≥ 0", self.action_l2)));
+        }
+        for (k, v) in [("tau", self.tau), ("gamma", self.gamma), ("random_action_prob", self.random_action_prob)] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(AgentError::invalid(format!("agent `{agent}`: `{k}` = {v}: expected a number in [0, 1]")));
             }
@@ -297,6 +324,8 @@ pub struct Td3 {
     pub critics: Critics,
     /// Critic updates so far (the actor follows every `policy_frequency`).
     pub updates: u64,
+    /// Observation normalisation (`normalize_obs`).
+    pub norm: Option<ObsNorm>,
     work: Td3Work,
 }
 
@@ -311,6 +340,8 @@ struct Td3Work {
     grad_out: Vec<f32>,
     mu: Vec<f32>,
     grad_mu: Vec<f32>,
+    /// The acting observation, normalised.
+    obs: Vec<f32>,
 }
 
 /// What one update measured.
@@ -327,6 +358,9 @@ impl Td3 {
     /// critics, drawn from `rng` in that order.
     pub fn new(agent: &str, cfg: &Td3Config, variant: Variant, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
         let (d, a) = (spec.obs_dim(), spec.act_dim());
+        if cfg.normalize_obs && policy != "mlp" {
+            return Err(AgentError::invalid(format!("agent `{agent}`: `normalize_obs` works with the `mlp` policy, not `{policy}` (the circuit reads raw joint angles)")));
+        }
         let actor = Td3Actor::build(agent, policy, policy_config, spec, action_box, cfg.learning_rate, rng)?;
         let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
         let critics = Critics::new(n_critics, d, a, &cfg.hidden, cfg.learning_rate, rng);
@@ -340,6 +374,7 @@ impl Td3 {
             actor,
             critics,
             updates: 0,
+            norm: cfg.normalize_obs.then(|| ObsNorm::new(d, cfg.clip_obs as f32)),
             work: Td3Work::default(),
         })
     }
@@ -347,7 +382,15 @@ impl Td3 {
     /// μ(obs) plus Gaussian exploration noise from `rng`, clipped to the box (`osc_d`: the
     /// oscillator's dorsal drive, which NCAP reads).
     pub fn act(&mut self, obs: &[f32], osc_d: f32, rng: &mut Xoshiro256PlusPlus, action: &mut [f32]) -> Result<(), AgentError> {
-        let mu = self.actor.forward(obs, &[osc_d], 1, false, false)?;
+        let mut input = std::mem::take(&mut self.work.obs);
+        input.clear();
+        input.extend_from_slice(obs);
+        if let Some(norm) = &self.norm {
+            norm.apply(&mut input);
+        }
+        let mu = self.actor.forward(&input, &[osc_d], 1, false, false);
+        self.work.obs = input;
+        let mu = mu?;
         for j in 0..self.a {
             let noise: f32 = StandardNormal.sample(rng);
             action[j] = (mu[j] + noise * self.scale[j] * self.cfg.exploration_noise as f32).clamp(self.low[j], self.high[j]);
@@ -368,6 +411,18 @@ impl Td3 {
         self.actor.n_params()
     }
 
+    /// The evaluation policy's buffers: the observation normaliser's, if any.
+    pub fn buffers(&self) -> Vec<(&'static str, Vec<f32>)> {
+        self.norm.as_ref().map(ObsNorm::buffers).unwrap_or_default()
+    }
+
+    /// Folds the observation the actor is about to see into the normaliser (if any).
+    pub fn observe(&mut self, obs: &[f32]) {
+        if let Some(norm) = &mut self.norm {
+            norm.observe(obs);
+        }
+    }
+
     /// One update (CleanRL's): the critics towards the (smoothed, clipped double-Q) target on a
     /// fresh minibatch, then every `policy_frequency` updates the actor and the targets.
     pub fn update(&mut self, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
@@ -381,6 +436,10 @@ impl Td3 {
         let (bsz, a) = (self.cfg.batch_size, self.a);
         let cfg = &self.cfg;
         w.batch.sample(replay, bsz, rng, her)?;
+        if let Some(norm) = &self.norm {
+            norm.apply(&mut w.batch.obs);
+            norm.apply(&mut w.batch.next_obs);
+        }
         let b = &w.batch;
         w.smoothing.clear();
         for k in 0..bsz * a {
@@ -412,10 +471,23 @@ impl Td3 {
             w.mu.clear();
             w.mu.extend_from_slice(self.actor.forward(&b.obs, &b.osc, bsz, false, true)?);
             let qv = self.critics.q(false, 0, &b.obs, &w.mu, bsz, &mut w.tape);
-            actor_loss = Some(-(qv.iter().sum::<f32>() / bsz as f32));
+            let mut loss = -(qv.iter().sum::<f32>() / bsz as f32);
             w.grad_out.clear();
             w.grad_out.resize(bsz, -1.0 / bsz as f32);
             self.critics.action_gradient(0, &mut w.tape, &w.grad_out, &mut w.grad_mu);
+            if cfg.action_l2 > 0.0 {
+                // + l2·mean(((μ − c)/h)²) over batch and action: ∂/∂μ = 2·l2·(μ − c)/(h²·B·A).
+                let (l2, n) = (cfg.action_l2 as f32, (bsz * a) as f32);
+                let mut penalty = 0.0;
+                for (k, (g, &m)) in w.grad_mu.iter_mut().zip(&w.mu).enumerate() {
+                    let (h, c) = (self.scale[k % a], (self.low[k % a] + self.high[k % a]) / 2.0);
+                    let u = (m - c) / h;
+                    penalty += u * u;
+                    *g += 2.0 * l2 * u / (h * n);
+                }
+                loss += l2 * penalty / n;
+            }
+            actor_loss = Some(loss);
             self.actor.descend(&mut w.grad_mu)?;
             self.actor.soft_update(cfg.tau)?;
             self.critics.soft_update(cfg.tau);
@@ -476,6 +548,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     };
 
     let mut td3 = Td3::new(agent, cfg, variant, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
+    let random_action_prob = cfg.random_action_prob;
     let period = td3.oscillator_period();
     let mut run = Run::new(ctx, agent, COLUMNS, td3.n_policy_params(), None, resume)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
@@ -484,6 +557,10 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     if let Some((mut t, saved)) = run.resume::<Td3State>()? {
         td3.restore(&mut t, saved.actor_adam_t, saved.critic_adam_t, saved.updates)?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
+        if saved.obs_norm.is_some() != cfg.normalize_obs {
+            return Err(AgentError::invalid(format!("{}: the checkpoint was trained with normalize_obs = {}, the config says {}", t.path().display(), saved.obs_norm.is_some(), cfg.normalize_obs)));
+        }
+        td3.norm = saved.obs_norm.map(ObsNorm::restored);
         (rng, critic_losses, actor_losses, q_means) = (saved.rng, saved.critic_losses, saved.actor_losses, saved.q_means);
     } else {
         world.reset()?;
@@ -497,7 +574,9 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     while !run.budget_spent() && !stopped {
         // Act: uniform at first, then μ(s) plus Gaussian exploration noise, clipped to the box.
         let (osc_d, _) = oscillator(period, world.ep_step);
-        if run.progress.env_steps < cfg.learning_starts {
+        td3.observe(&world.obs);
+        // (The extra draw only when random actions are asked for: runs without keep their streams.)
+        if run.progress.env_steps < cfg.learning_starts || (random_action_prob > 0.0 && rng.random::<f64>() < random_action_prob) {
             action_box.sample_into(&mut rng, &mut action);
         } else {
             td3.act(&world.obs, osc_d, &mut rng, &mut action)?;
@@ -506,7 +585,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         world.step(&action, &mut replay, (osc_d, next_osc), &mut run)?;
         let step = run.progress.env_steps;
 
-        if step > cfg.learning_starts {
+        for _ in 0..updates_due(step, cfg.learning_starts, cfg.train_frequency, cfg.gradient_steps) {
             let losses = td3.update(&replay, &mut rng, her.as_ref())?;
             critic_losses.push(losses.critic as f64);
             q_means.push(losses.q_mean as f64);
@@ -515,12 +594,12 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
 
         // Evaluation rows fall on fixed steps (not on a stop), as in an uninterrupted run.
         if row_due(step, cfg.eval_every_steps, run.budget()) {
-            let policy = td3.policy()?;
-            let r = run.evaluate(&policy, &[], cfg.eval_episodes)?;
+            let (policy, buffers) = (td3.policy()?, td3.buffers());
+            let r = run.evaluate(&policy, &buffers, cfg.eval_episodes)?;
             let recent = average(&world.recent);
             let row = [step as f64, run.wall_time(), recent, r.0, r.1, average(&critic_losses), average(&actor_losses), average(&q_means)];
             run.write_row(&row)?;
-            run.save_policy(&policy, &[])?;
+            run.save_policy(&policy, &buffers)?;
             on_progress(&Progress { iteration: step / cfg.eval_every_steps, env_steps: step, recent_return: recent, eval_return: Some(r.0) });
             if on_grid(step, cfg.eval_every_steps) {
                 world.recent.clear();
@@ -531,7 +610,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         }
         stopped = run.stop_requested();
         if checkpoint_due(step, cfg.checkpoint_every_steps, run.budget(), stopped) {
-            run.save_policy(&td3.policy()?, &[])?;
+            run.save_policy(&td3.policy()?, &td3.buffers())?;
             // The resumable state: networks, optimisers, the replay buffer, the env mid-episode.
             let state = Td3State {
                 updates: td3.updates,
@@ -541,6 +620,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
                 critic_losses: critic_losses.clone(),
                 actor_losses: actor_losses.clone(),
                 q_means: q_means.clone(),
+                obs_norm: td3.norm.clone(),
                 interaction: world.state(&replay)?,
             };
             let mut tensors = TensorList::default();
@@ -554,8 +634,8 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     }
     // A completed run evaluated at its last step; a stopped one is evaluated now.
     let (steps, completed) = (run.progress.env_steps, run.budget_spent());
-    let policy = td3.policy()?;
-    run.finish(steps, completed, |run| run.score(&policy, &[], cfg.eval_episodes))
+    let (policy, buffers) = (td3.policy()?, td3.buffers());
+    run.finish(steps, completed, |run| run.score(&policy, &buffers, cfg.eval_episodes))
 }
 
 /// The learner's own state in the checkpoint besides its tensors (the run's bookkeeping is
@@ -571,6 +651,9 @@ struct Td3State {
     critic_losses: Vec<f64>,
     actor_losses: Vec<f64>,
     q_means: Vec<f64>,
+    /// The observation normaliser's statistics (`normalize_obs`; absent in older checkpoints).
+    #[serde(default)]
+    obs_norm: Option<ObsNorm>,
     #[serde(flatten)]
     interaction: InteractionState,
 }
