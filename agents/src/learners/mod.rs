@@ -337,13 +337,10 @@ fn check_pairing(agent: &AgentConfig, policy: &str, n_params: usize) -> Result<(
             }
             return Err(AgentError::invalid(format!("agent `mimic-pid` evolves `snn` and `snn-pd` policies, not `{policy}`")));
         }
-        AgentConfig::Td3(cfg, variant) if cfg.normalize_obs && policy != "mlp" => {
-            let name = if *variant == Variant::Td3 { "td3" } else { "ddpg" };
-            return Err(AgentError::invalid(format!(
-                "agent `{name}`: `normalize_obs` works with the `mlp` policy, not `{policy}` (the circuit reads raw joint angles)"
-            )));
-        }
         AgentConfig::Ppo(_) | AgentConfig::Td3(..) => {
+            if let AgentConfig::Td3(cfg, variant) = agent {
+                cfg.check_policy(variant.agent(), policy)?;
+            }
             if policy == "mlp" || policy.starts_with("ncap") {
                 return Ok(());
             }

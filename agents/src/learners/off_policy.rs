@@ -132,8 +132,9 @@ pub struct Batch {
 
 impl Batch {
     /// Draws `size` transitions uniformly (with replacement) from `replay` with `rng`,
-    /// relabelling goals with `her` if given ([`crate::learners::her`]).
-    pub fn sample(&mut self, replay: &Replay, size: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<(), AgentError> {
+    /// relabelling goals with `her` if given ([`crate::learners::her`]), then normalising the
+    /// observations with `norm` if given.
+    pub fn sample(&mut self, replay: &Replay, size: usize, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>, norm: Option<&ObsNorm>) -> Result<(), AgentError> {
         self.idx.clear();
         self.idx.extend((0..size).map(|_| rng.random_range(0..replay.len)));
         let idx = &self.idx;
@@ -146,6 +147,10 @@ impl Batch {
         Replay::gather_into(&replay.next_osc, 1, idx, &mut self.next_osc);
         if let Some(her) = her {
             her.relabel(replay, idx, &mut self.obs, &mut self.next_obs, &mut self.rewards, rng)?;
+        }
+        if let Some(norm) = norm {
+            norm.apply(&mut self.obs);
+            norm.apply(&mut self.next_obs);
         }
         Ok(())
     }
@@ -177,8 +182,10 @@ impl ObsNorm {
 
     /// The f32 mean and std the normalisation uses, from the f64 statistics.
     fn refresh(&mut self) {
-        self.mean = self.rms.mean.iter().map(|&m| m as f32).collect();
-        self.std = self.rms.std().iter().map(|&s| s as f32).collect();
+        self.mean.clear();
+        self.mean.extend(self.rms.mean.iter().map(|&m| m as f32));
+        self.std.clear();
+        self.std.extend(self.rms.std().iter().map(|&s| s as f32));
     }
 
     /// Folds one observation (or a batch of rows) into the statistics.
@@ -202,10 +209,34 @@ impl ObsNorm {
         vec![("obs_mean", self.mean.clone()), ("obs_std", self.std.clone()), ("obs_clip", vec![self.clip])]
     }
 
-    /// Restored from a checkpoint: recompute what `serde` skipped.
-    pub fn restored(mut self) -> Self {
-        self.refresh();
-        self
+    /// The normaliser a resumed run continues with: the checkpoint's (`saved`, with what
+    /// `serde` skipped recomputed), refused if the checkpoint was trained with
+    /// `normalize_obs` otherwise than the config says.
+    pub fn resume(saved: Option<ObsNorm>, normalize_obs: bool, checkpoint: &std::path::Path) -> Result<Option<ObsNorm>, AgentError> {
+        if saved.is_some() != normalize_obs {
+            return Err(AgentError::invalid(format!(
+                "{}: the checkpoint was trained with normalize_obs = {}, the config says {normalize_obs}",
+                checkpoint.display(),
+                saved.is_some()
+            )));
+        }
+        Ok(saved.map(|mut n| {
+            n.refresh();
+            n
+        }))
+    }
+}
+
+/// `obs` normalised by `norm` (into `buf`), or `obs` itself without a normaliser.
+pub fn normalized<'a>(norm: Option<&ObsNorm>, obs: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
+    match norm {
+        Some(norm) => {
+            buf.clear();
+            buf.extend_from_slice(obs);
+            norm.apply(buf);
+            buf
+        }
+        None => obs,
     }
 }
 

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
+use crate::learners::off_policy::{average, checkpoint_due, normalized, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{Dense, Tape};
@@ -153,7 +153,7 @@ struct Work {
     /// ∂L/∂action through each critic.
     grad_action: [Vec<f32>; 2],
     actor_grad: Vec<f32>,
-    /// The acting observation, normalised.
+    /// The acting observation, normalised (with `normalize_obs`).
     obs: Vec<f32>,
     target: Vec<f32>,
     q_values: [Vec<f32>; 2],
@@ -236,16 +236,11 @@ impl Sac {
         let mut pi = std::mem::take(&mut self.work.pi);
         pi.noise.clear();
         pi.noise.extend((0..self.a).map(|_| normal(rng)));
-        let mut input = std::mem::take(&mut self.work.obs);
-        input.clear();
-        input.extend_from_slice(obs);
-        if let Some(norm) = &self.norm {
-            norm.apply(&mut input);
-        }
-        self.pi_forward(&input, 1, &mut pi);
+        let mut buf = std::mem::take(&mut self.work.obs);
+        self.pi_forward(normalized(self.norm.as_ref(), obs, &mut buf), 1, &mut pi);
         action.copy_from_slice(&pi.action);
         self.work.pi = pi;
-        self.work.obs = input;
+        self.work.obs = buf;
     }
 
     /// π(·|s) for `batch` observations with the noise already in `pi.noise`: actions, log-probs.
@@ -292,11 +287,7 @@ impl Sac {
     fn update_with(&mut self, w: &mut Work, replay: &Replay, step: u64, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<UpdateLosses, AgentError> {
         let (bsz, a) = (self.cfg.batch_size, self.a);
         let gamma = self.cfg.gamma as f32;
-        w.batch.sample(replay, bsz, rng, her)?;
-        if let Some(norm) = &self.norm {
-            norm.apply(&mut w.batch.obs);
-            norm.apply(&mut w.batch.next_obs);
-        }
+        w.batch.sample(replay, bsz, rng, her, self.norm.as_ref())?;
         let b = &w.batch;
 
         // Critics: soft Bellman targets from the current policy at s'.
@@ -444,10 +435,7 @@ pub fn train(ctx: &TrainContext, cfg: &SacConfig, resume: bool, mut on_progress:
         t.take_flat_adam("actor_adam", &mut sac.actor_adam, saved.adam_t[0])?;
         t.take_flat_adam("alpha_adam", &mut sac.alpha_adam, saved.adam_t[2])?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
-        if saved.obs_norm.is_some() != cfg.normalize_obs {
-            return Err(AgentError::invalid(format!("{}: the checkpoint was trained with normalize_obs = {}, the config says {}", t.path().display(), saved.obs_norm.is_some(), cfg.normalize_obs)));
-        }
-        sac.norm = saved.obs_norm.map(ObsNorm::restored);
+        sac.norm = ObsNorm::resume(saved.obs_norm, cfg.normalize_obs, t.path())?;
         (rng, critic_losses, actor_losses) = (saved.rng, saved.critic_losses, saved.actor_losses);
     } else {
         world.reset()?;

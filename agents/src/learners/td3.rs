@@ -14,7 +14,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::learners::off_policy::{average, checkpoint_due, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
+use crate::learners::off_policy::{average, checkpoint_due, normalized, on_grid, row_due, updates_due, Batch, Critics, Interaction, InteractionState, ObsNorm};
 use crate::learners::her::Her;
 use crate::learners::replay::Replay;
 use crate::nets::{flatten, Actor, Dense, Tape};
@@ -124,6 +124,15 @@ impl Td3Config {
         }
         crate::learners::check_widths(agent, "hidden", &self.hidden)
     }
+
+    /// Refuses a policy these hyperparameters cannot train: `normalize_obs` needs an `mlp`
+    /// actor.
+    pub fn check_policy(&self, agent: &str, policy: &str) -> Result<(), AgentError> {
+        if self.normalize_obs && policy != "mlp" {
+            return Err(AgentError::invalid(format!("agent `{agent}`: `normalize_obs` works with the `mlp` policy, not `{policy}` (the circuit reads raw joint angles)")));
+        }
+        Ok(())
+    }
 }
 
 pub const COLUMNS: &[&str] = &["env_steps", "wall_time_s", "episode_return", "eval_return", "eval_return_std", "critic_loss", "actor_loss", "q_mean"];
@@ -133,6 +142,16 @@ pub const COLUMNS: &[&str] = &["env_steps", "wall_time_s", "episode_return", "ev
 pub enum Variant {
     Td3,
     Ddpg,
+}
+
+impl Variant {
+    /// The agent's name (`td3`, `ddpg`).
+    pub fn agent(self) -> &'static str {
+        match self {
+            Variant::Td3 => "td3",
+            Variant::Ddpg => "ddpg",
+        }
+    }
 }
 
 /// The deterministic actor μ(s): an MLP squashed into the action box (hand-derived,
@@ -340,7 +359,7 @@ struct Td3Work {
     grad_out: Vec<f32>,
     mu: Vec<f32>,
     grad_mu: Vec<f32>,
-    /// The acting observation, normalised.
+    /// The acting observation, normalised (with `normalize_obs`).
     obs: Vec<f32>,
 }
 
@@ -358,9 +377,7 @@ impl Td3 {
     /// critics, drawn from `rng` in that order.
     pub fn new(agent: &str, cfg: &Td3Config, variant: Variant, policy: &str, policy_config: Option<&toml::Table>, spec: &envs::EnvSpec, action_box: &envs::BoxSpace, rng: &mut Xoshiro256PlusPlus) -> Result<Self, AgentError> {
         let (d, a) = (spec.obs_dim(), spec.act_dim());
-        if cfg.normalize_obs && policy != "mlp" {
-            return Err(AgentError::invalid(format!("agent `{agent}`: `normalize_obs` works with the `mlp` policy, not `{policy}` (the circuit reads raw joint angles)")));
-        }
+        cfg.check_policy(agent, policy)?;
         let actor = Td3Actor::build(agent, policy, policy_config, spec, action_box, cfg.learning_rate, rng)?;
         let n_critics = if variant == Variant::Td3 { 2 } else { 1 };
         let critics = Critics::new(n_critics, d, a, &cfg.hidden, cfg.learning_rate, rng);
@@ -382,15 +399,8 @@ impl Td3 {
     /// μ(obs) plus Gaussian exploration noise from `rng`, clipped to the box (`osc_d`: the
     /// oscillator's dorsal drive, which NCAP reads).
     pub fn act(&mut self, obs: &[f32], osc_d: f32, rng: &mut Xoshiro256PlusPlus, action: &mut [f32]) -> Result<(), AgentError> {
-        let mut input = std::mem::take(&mut self.work.obs);
-        input.clear();
-        input.extend_from_slice(obs);
-        if let Some(norm) = &self.norm {
-            norm.apply(&mut input);
-        }
-        let mu = self.actor.forward(&input, &[osc_d], 1, false, false);
-        self.work.obs = input;
-        let mu = mu?;
+        let input = normalized(self.norm.as_ref(), obs, &mut self.work.obs);
+        let mu = self.actor.forward(input, &[osc_d], 1, false, false)?;
         for j in 0..self.a {
             let noise: f32 = StandardNormal.sample(rng);
             action[j] = (mu[j] + noise * self.scale[j] * self.cfg.exploration_noise as f32).clamp(self.low[j], self.high[j]);
@@ -435,11 +445,7 @@ impl Td3 {
     fn update_with(&mut self, w: &mut Td3Work, replay: &Replay, rng: &mut Xoshiro256PlusPlus, her: Option<&Her>) -> Result<Td3Losses, AgentError> {
         let (bsz, a) = (self.cfg.batch_size, self.a);
         let cfg = &self.cfg;
-        w.batch.sample(replay, bsz, rng, her)?;
-        if let Some(norm) = &self.norm {
-            norm.apply(&mut w.batch.obs);
-            norm.apply(&mut w.batch.next_obs);
-        }
+        w.batch.sample(replay, bsz, rng, her, self.norm.as_ref())?;
         let b = &w.batch;
         w.smoothing.clear();
         for k in 0..bsz * a {
@@ -527,10 +533,7 @@ pub fn time_updates(d: usize, a: usize, hidden: &[usize], cfg: &Td3Config, updat
 
 /// Trains `ctx`'s policy (`mlp` or an `ncap` variant) with TD3 or DDPG.
 pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool, mut on_progress: impl FnMut(&Progress)) -> Result<Summary, AgentError> {
-    let agent = match variant {
-        Variant::Td3 => "td3",
-        Variant::Ddpg => "ddpg",
-    };
+    let agent = variant.agent();
     cfg.validate(agent)?;
     let env = ctx.make_env()?;
     let spec = env.spec().clone();
@@ -548,7 +551,6 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     };
 
     let mut td3 = Td3::new(agent, cfg, variant, &ctx.run.policy, ctx.policy_config.as_ref(), &spec, &action_box, &mut rng)?;
-    let random_action_prob = cfg.random_action_prob;
     let period = td3.oscillator_period();
     let mut run = Run::new(ctx, agent, COLUMNS, td3.n_policy_params(), None, resume)?;
     let mut replay = Replay::new(cfg.buffer_size, d, a);
@@ -557,10 +559,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
     if let Some((mut t, saved)) = run.resume::<Td3State>()? {
         td3.restore(&mut t, saved.actor_adam_t, saved.critic_adam_t, saved.updates)?;
         world.restore(saved.interaction, &mut replay, &mut t)?;
-        if saved.obs_norm.is_some() != cfg.normalize_obs {
-            return Err(AgentError::invalid(format!("{}: the checkpoint was trained with normalize_obs = {}, the config says {}", t.path().display(), saved.obs_norm.is_some(), cfg.normalize_obs)));
-        }
-        td3.norm = saved.obs_norm.map(ObsNorm::restored);
+        td3.norm = ObsNorm::resume(saved.obs_norm, cfg.normalize_obs, t.path())?;
         (rng, critic_losses, actor_losses, q_means) = (saved.rng, saved.critic_losses, saved.actor_losses, saved.q_means);
     } else {
         world.reset()?;
@@ -576,7 +575,7 @@ pub fn train(ctx: &TrainContext, cfg: &Td3Config, variant: Variant, resume: bool
         let (osc_d, _) = oscillator(period, world.ep_step);
         td3.observe(&world.obs);
         // (The extra draw only when random actions are asked for: runs without keep their streams.)
-        if run.progress.env_steps < cfg.learning_starts || (random_action_prob > 0.0 && rng.random::<f64>() < random_action_prob) {
+        if run.progress.env_steps < cfg.learning_starts || (cfg.random_action_prob > 0.0 && rng.random::<f64>() < cfg.random_action_prob) {
             action_box.sample_into(&mut rng, &mut action);
         } else {
             td3.act(&world.obs, osc_d, &mut rng, &mut action)?;
