@@ -14,7 +14,9 @@ fn nerve(args: &[&str]) -> (i32, String, String) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runs").join(name)
+    // The manifest directory cargo gives the running test, not the one compiled in: a target
+    // directory shared between clones may hold a test binary built from another path.
+    std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()).join("tests/fixtures/runs").join(name)
 }
 
 /// A fresh copy of fixture `name` in a temporary directory (a fixture is never written to).

@@ -81,6 +81,32 @@ fn her_lets_td3_reach_sparse_goals() {
     assert!(err.contains("not goal-conditioned") && err.contains("HandReach-v0"), "{err}");
 }
 
+/// DDPG with HER and the HER baselines' target clip on `PointReach-v0`: the critic's regression
+/// target is clipped to [−1/(1 − γ), 0] (no return of −1/0 rewards lies outside), so its mean Q
+/// stays at or below 0 and, with a tight range, inside it; within 8k steps it must reach the
+/// goals. A range that is not [lo, hi] with lo < hi is refused.
+#[test]
+fn ddpg_with_her_and_a_clipped_target_reaches_sparse_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = |range: &str| format!("learning_starts = 1000\nhidden = [64, 64]\neval_every_steps = 2000\neval_episodes = 20\nher_future_goals = 4\ntarget_q_range = {range}");
+    let prepared = start("PointReach-v0", "mlp", "ddpg", 8_000, &cfg("[-100.0, 0.0]"), &dir.path().join("ddpg")).unwrap();
+    let s = learners::train(&prepared, |_| {}).unwrap();
+    let q_means = common::column(&dir.path().join("ddpg/metrics.csv"), "q_mean");
+    eprintln!("PointReach-v0, DDPG+HER, target clipped to [-100, 0], 8k steps: {:.1} ± {:.1}; mean Q at each evaluation {q_means:?}", s.final_eval_return, s.final_eval_return_std);
+    assert!(s.final_eval_return > -10.0, "DDPG+HER with a clipped target on PointReach after 8k steps: {:.1}", s.final_eval_return);
+    assert!(!q_means.is_empty() && q_means.iter().all(|&q| q <= 0.05), "mean Q above the clip's 0: {q_means:?}");
+    // The clip acts on the regression target: clipped to [−0.5, 0], the critic's mean Q ends
+    // inside it (unclipped, the same run's is about −3.9 after 8k steps).
+    let tight = start("PointReach-v0", "mlp", "ddpg", 4_000, &cfg("[-0.5, 0.0]"), &dir.path().join("tight")).unwrap();
+    learners::train(&tight, |_| {}).unwrap();
+    let q_tight = common::column(&dir.path().join("tight/metrics.csv"), "q_mean");
+    assert!(q_tight.last().is_some_and(|&q| (-0.6..=0.05).contains(&q)), "mean Q with the target clipped to [-0.5, 0]: {q_tight:?}");
+    for bad in ["[0.0, -100.0]", "[-100.0]", "[-100.0, nan]"] {
+        let err = start("PointReach-v0", "mlp", "ddpg", 8_000, &cfg(bad), &dir.path().join("bad")).unwrap_err().to_string();
+        assert!(err.contains("`target_q_range`") && err.contains("lo < hi"), "{bad}: {err}");
+    }
+}
+
 /// SAC with the HER baselines' recipe on `PointReach-v0`: normalised observations, updates in
 /// rounds (every 50 steps, 20 updates), HER with 4 future goals. Within 8k steps it must reach
 /// the goals (a policy that does nothing scores about −25). The policy it saves carries the

@@ -10,7 +10,10 @@ use rand::{RngExt, SeedableRng};
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/shadow_hand_fk.json");
+    // The manifest directory cargo gives the running test (a shared target directory may hold a
+    // binary compiled in another clone).
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let path = format!("{root}/../tests/fixtures/shadow_hand_fk.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists")).expect("fixture is JSON")
 }
 

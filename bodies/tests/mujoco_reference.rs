@@ -6,7 +6,10 @@ use bodies::swimmer::{Swimmer, SwimmerParams, SwimmerState};
 use serde_json::Value;
 
 fn fixture() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/mujoco_swimmer6.json");
+    // The manifest directory cargo gives the running test (a shared target directory may hold a
+    // binary compiled in another clone).
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let path = format!("{root}/../tests/fixtures/mujoco_swimmer6.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists")).expect("fixture is JSON")
 }
 

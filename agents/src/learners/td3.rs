@@ -71,6 +71,10 @@ pub struct Td3Config {
     /// Weight of the actor's action penalty `mean(((μ − centre)/half_range)²)` (the HER
     /// baselines' `action_l2`, 1.0).
     pub action_l2: f64,
+    /// Clip the critics' regression target `r + γ·(1 − done)·Q'` to `[lo, hi]` (empty: no
+    /// clip). The HER baselines clip to [−1/(1 − γ), 0] on their −1/0 rewards: no return can
+    /// lie outside, and a single critic (DDPG) otherwise drifts above 0.
+    pub target_q_range: Vec<f64>,
 }
 
 impl Default for Td3Config {
@@ -97,6 +101,7 @@ impl Default for Td3Config {
             clip_obs: 5.0,
             random_action_prob: 0.0,
             action_l2: 0.0,
+            target_q_range: Vec::new(),
         }
     }
 }
@@ -121,6 +126,16 @@ impl Td3Config {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return Err(AgentError::invalid(format!("agent `{agent}`: `learning_rate` = {}: expected a number > 0", self.learning_rate)));
+        }
+        match self.target_q_range[..] {
+            [] => {}
+            [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => {}
+            _ => {
+                return Err(AgentError::invalid(format!(
+                    "agent `{agent}`: `target_q_range` = {:?}: expected [] (no clip) or [lo, hi] with finite lo < hi",
+                    self.target_q_range
+                )))
+            }
         }
         crate::learners::check_widths(agent, "hidden", &self.hidden)
     }
@@ -468,6 +483,10 @@ impl Td3 {
         let gamma = cfg.gamma as f32;
         w.target.clear();
         w.target.extend((0..bsz).map(|i| b.rewards[i] + (1.0 - b.dones[i]) * w.next_q[i] * gamma));
+        if let [lo, hi] = cfg.target_q_range[..] {
+            let (lo, hi) = (lo as f32, hi as f32);
+            w.target.iter_mut().for_each(|t| *t = t.clamp(lo, hi));
+        }
         let (loss, q_mean) = self.critics.regress(&b.obs, &b.actions, &w.target, &mut w.tape);
         self.updates += 1;
         let policy_frequency = if self.variant == Variant::Td3 { cfg.policy_frequency } else { 1 };

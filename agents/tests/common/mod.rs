@@ -9,3 +9,12 @@ pub fn curve_without_wall_time(run_dir: &Path) -> Vec<String> {
     let wall = text.lines().next().unwrap().split(',').position(|c| c == "wall_time_s").expect("metrics.csv has a wall_time_s column");
     text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != wall).map(|(_, c)| c).collect::<Vec<_>>().join(",")).collect()
 }
+
+/// One numeric column of a run's `metrics.csv` (empty cells skipped).
+#[allow(dead_code)]
+pub fn column(metrics_csv: &Path, name: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(metrics_csv).unwrap();
+    let mut lines = text.lines();
+    let k = lines.next().unwrap().split(',').position(|c| c == name).unwrap_or_else(|| panic!("{} has no column {name}", metrics_csv.display()));
+    lines.filter_map(|l| l.split(',').nth(k).filter(|c| !c.is_empty()).map(|c| c.parse().unwrap())).collect()
+}
