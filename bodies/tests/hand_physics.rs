@@ -4,22 +4,13 @@
 //! (gymnasium-robotics 1.4.2, mujoco 3.3.7): 200 joint configurations (the zero pose, then
 //! uniform inside the ranges) with every body's world pose and the fingertip sites.
 
+mod common;
+
 use bodies::hand::kinematics::{self, ACTUATORS, COUPLED_JOINTS, LINKS, MOMENT_ARM_DISTAL, MOMENT_ARM_MIDDLE, N_ACTUATORS, N_JOINTS, TENDON_SLACK};
 use bodies::hand::{Hand, HandParams};
 use rand::{RngExt, SeedableRng};
-use serde_json::Value;
 
-fn fixture() -> Value {
-    // The manifest directory cargo gives the running test (a shared target directory may hold a
-    // binary compiled in another clone).
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-    let path = format!("{root}/../tests/fixtures/shadow_hand_fk.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists")).expect("fixture is JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
-}
+use common::{fixture, floats};
 
 fn distance(a: [f64; 3], b: &[f64]) -> f64 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
@@ -27,7 +18,7 @@ fn distance(a: [f64; 3], b: &[f64]) -> f64 {
 
 #[test]
 fn forward_kinematics_matches_mujoco_within_a_micrometre() {
-    let f = fixture();
+    let f = fixture("shadow_hand_fk.json");
     let joints: Vec<&str> = f["joints"].as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect();
     assert_eq!(joints, kinematics::JOINT_NAMES);
     let bodies: Vec<&str> = f["bodies"].as_array().unwrap().iter().map(|j| j.as_str().unwrap()).collect();

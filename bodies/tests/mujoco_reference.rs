@@ -2,20 +2,11 @@
 //! controls must give the same accelerations. The fixture
 //! `tests/fixtures/mujoco_swimmer6.json` is written by `tools/fidelity/mujoco_fixture.py`.
 
+mod common;
+
 use bodies::swimmer::{Swimmer, SwimmerParams, SwimmerState};
+use common::{fixture, floats};
 use serde_json::Value;
-
-fn fixture() -> Value {
-    // The manifest directory cargo gives the running test (a shared target directory may hold a
-    // binary compiled in another clone).
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
-    let path = format!("{root}/../tests/fixtures/mujoco_swimmer6.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture exists")).expect("fixture is JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
-}
 
 /// MuJoCo's root coordinates are the slide displacement of the head's pivot (y = −0.05 in the
 /// head frame); nerve's are the head's centre of mass. Hinges are the same.
@@ -34,7 +25,7 @@ fn state_from_mujoco(case: &Value) -> SwimmerState {
 
 #[test]
 fn inverse_inertia_matches_dof_invweight0() {
-    let fx = fixture();
+    let fx = fixture("mujoco_swimmer6.json");
     let want = floats(&fx["model"]["dof_invweight0"]);
     let swimmer = Swimmer::new(SwimmerParams::with_links(6)).unwrap();
     for (j, (got, want)) in swimmer.inv_weight0().iter().zip(&want[3..]).enumerate() {
@@ -44,7 +35,7 @@ fn inverse_inertia_matches_dof_invweight0() {
 
 #[test]
 fn link_velocities_match_mujoco() {
-    let fx = fixture();
+    let fx = fixture("mujoco_swimmer6.json");
     for case in fx["cases"].as_array().unwrap() {
         let mut s = Swimmer::new(SwimmerParams::with_links(6)).unwrap();
         s.set_state(&state_from_mujoco(case));
@@ -92,7 +83,7 @@ fn accelerations(case: &Value, dt: f64) -> Vec<f64> {
 /// exerts no force (3, and one hinge of 5).
 #[test]
 fn accelerations_match_mujoco() {
-    let fx = fixture();
+    let fx = fixture("mujoco_swimmer6.json");
     for case in fx["cases"].as_array().unwrap() {
         let active = case["after_forward"]["efc"]["n_active"].as_u64().unwrap_or(0);
         let want = floats(&case["after_forward"]["qacc"]);

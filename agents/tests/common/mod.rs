@@ -10,11 +10,11 @@ pub fn curve_without_wall_time(run_dir: &Path) -> Vec<String> {
     text.lines().map(|l| l.split(',').enumerate().filter(|(i, _)| *i != wall).map(|(_, c)| c).collect::<Vec<_>>().join(",")).collect()
 }
 
-/// One numeric column of a run's `metrics.csv` (empty cells skipped).
+/// One numeric column of a run's `metrics.csv` (empty cells skipped), read by the runs' own
+/// reader.
 #[allow(dead_code)]
 pub fn column(metrics_csv: &Path, name: &str) -> Vec<f64> {
-    let text = std::fs::read_to_string(metrics_csv).unwrap();
-    let mut lines = text.lines();
-    let k = lines.next().unwrap().split(',').position(|c| c == name).unwrap_or_else(|| panic!("{} has no column {name}", metrics_csv.display()));
-    lines.filter_map(|l| l.split(',').nth(k).filter(|c| !c.is_empty()).map(|c| c.parse().unwrap())).collect()
+    let (header, rows) = agents::run::metrics::read_metrics(metrics_csv).unwrap();
+    let k = header.iter().position(|c| c == name).unwrap_or_else(|| panic!("{} has no column {name}", metrics_csv.display()));
+    rows.iter().map(|r| r[k]).filter(|v| !v.is_nan()).collect()
 }
