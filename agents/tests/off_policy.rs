@@ -95,6 +95,15 @@ fn ddpg_with_her_and_a_clipped_target_reaches_sparse_goals() {
     eprintln!("PointReach-v0, DDPG+HER, target clipped to [-100, 0], 8k steps: {:.1} ± {:.1}; mean Q at each evaluation {q_means:?}", s.final_eval_return, s.final_eval_return_std);
     assert!(s.final_eval_return > -10.0, "DDPG+HER with a clipped target on PointReach after 8k steps: {:.1}", s.final_eval_return);
     assert!(!q_means.is_empty() && q_means.iter().all(|&q| q <= 0.05), "mean Q above the clip's 0: {q_means:?}");
+    // Every evaluation's success rate is logged beside its return: one row per evaluation
+    // (8k / 2k), rates in [0, 1], the last one high for a policy that reaches the goals.
+    let eval_log = dir.path().join("ddpg").join(agents::run::EVAL_METRICS_FILE);
+    let (steps, success) = (common::column(&eval_log, "env_steps"), common::column(&eval_log, "is_success"));
+    let eval_returns = common::column(&eval_log, "eval_return");
+    eprintln!("success rate at each evaluation {success:?}");
+    assert_eq!(steps, vec![2000.0, 4000.0, 6000.0, 8000.0]);
+    assert!(success.iter().all(|r| (0.0..=1.0).contains(r)) && success[3] >= 0.8, "success rates {success:?}");
+    assert_eq!(eval_returns[3], s.final_eval_return, "the log's last return is the summary's");
     // The clip acts on the regression target: clipped to [−0.5, 0], the critic's mean Q ends
     // inside it (unclipped, the same run's is about −3.9 after 8k steps).
     let tight = start("PointReach-v0", "mlp", "ddpg", 4_000, &cfg("[-0.5, 0.0]"), &dir.path().join("tight")).unwrap();

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use agents::run::checkpoint::{load_policy, PolicyHeader};
+use agents::run::EVAL_METRICS_FILE;
 use agents::{learners, Progress, RunSpec};
 use common::curve_without_wall_time as curve;
 
@@ -42,6 +43,11 @@ fn assert_retraces(which: (&str, &str, &str), steps: u64, cfg: &str, stop_at: &d
     let (a, b) = (curve(&whole), curve(&split));
     assert!(a.len() >= 3, "{which:?}: too few rows to compare: {a:?}");
     assert_eq!(a, b, "{which:?}");
+    // An env with episode metrics (PointReach's success) logs every evaluation's means; the
+    // resumed run's log is cut back to its checkpoint and retraces the uninterrupted one's.
+    let evals = |d: &Path| std::fs::read_to_string(d.join(EVAL_METRICS_FILE)).ok();
+    assert_eq!(evals(&whole).is_some(), which.0 == "PointReach-v0", "{which:?}: {EVAL_METRICS_FILE} written only for an env with episode metrics");
+    assert_eq!(evals(&whole), evals(&split), "{which:?}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(whole.join("summary.json")).unwrap()).unwrap();
     let header = PolicyHeader { env: which.0.into(), policy: which.1.into(), n_params: summary["n_params"].as_u64().unwrap() as usize };
     assert_eq!(load_policy(&whole.join("policy.safetensors"), &header).unwrap(), load_policy(&split.join("policy.safetensors"), &header).unwrap(), "{which:?}");

@@ -41,14 +41,34 @@ where
 /// Mean and sample std of the return of the policy with parameters `params` (and `buffers`)
 /// over `count` held-out seeds, one episode per task on `pool`.
 pub fn parallel(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], buffers: &[(&str, Vec<f32>)], count: usize) -> Result<(f64, f64), AgentError> {
-    let returns = on_pool(pool, ctx, (0..count).into_par_iter(), |policy, env, k| {
+    let returns: Vec<f64> = parallel_episodes(pool, ctx, params, buffers, count)?.iter().map(|e| e.episode_return).collect();
+    Ok(mean_std(&returns))
+}
+
+/// The episodes behind [`parallel`]: one per held-out seed `eval_seed(0..count)`, in seed order,
+/// each with its final info (a goal task's `is_success`, a tracking task's errors).
+pub fn parallel_episodes(pool: &rayon::ThreadPool, ctx: &TrainContext, params: &[f32], buffers: &[(&str, Vec<f32>)], count: usize) -> Result<Vec<Episode>, AgentError> {
+    on_pool(pool, ctx, (0..count).into_par_iter(), |policy, env, k| {
         policy.set_parameters(params)?;
         for (name, values) in buffers {
             policy.set_buffer(name, values)?;
         }
-        Ok(run_episode(env, policy, seeds::eval_seed(k), |_| {})?.episode_return)
-    })?;
-    Ok(mean_std(&returns))
+        Ok(run_episode(env, policy, seeds::eval_seed(k), |_| {})?)
+    })
+}
+
+/// The mean over `episodes` of each of `keys` in their final info (NaN where no episode reports it).
+pub fn final_info_means(episodes: &[Episode], keys: &[&'static str]) -> Vec<f64> {
+    keys.iter()
+        .map(|key| {
+            let values: Vec<f64> = episodes.iter().filter_map(|e| e.final_info.iter().find(|(k, _)| k == key).map(|(_, v)| *v)).collect();
+            if values.is_empty() {
+                f64::NAN
+            } else {
+                values.iter().sum::<f64>() / values.len() as f64
+            }
+        })
+        .collect()
 }
 
 /// Mean return and env steps of each candidate parameter vector, every candidate scored on the

@@ -4,7 +4,9 @@
 //! A learner file is then the algorithm alone.
 //!
 //! A run directory holds `config.toml` ([`directory`]), `metrics.csv` (one row per iteration,
-//! [`metrics`]), `episodes.csv` (every training episode's return), `policy.safetensors` and
+//! [`metrics`]), `episodes.csv` (every training episode's return), for an env with episode
+//! metrics `eval_metrics.csv` (every evaluation's mean of each metric, e.g. the success rate of a
+//! goal task: [`EVAL_METRICS_FILE`]), `policy.safetensors` and
 //! `checkpoint.safetensors` ([`checkpoint`]), `summary.json`, and `learning_curve.png`/`.svg`
 //! ([`plot`]).
 
@@ -74,6 +76,12 @@ impl TrainContext {
     }
 }
 
+/// The run directory's log of every evaluation's episode metrics (for an env that has any):
+/// columns `env_steps`, `eval_return`, `eval_return_std`, then the mean over the evaluation's
+/// episodes of each of the env's [`EnvSpec::episode_metrics`] from their final info (for a goal
+/// task, `is_success`: the success rate).
+pub const EVAL_METRICS_FILE: &str = "eval_metrics.csv";
+
 /// One iteration's headline numbers, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
@@ -126,11 +134,14 @@ pub struct RunProgress {
     /// Rows of `episodes.csv` written (checkpoints older than this log have 0).
     #[serde(default)]
     pub episodes_logged: u64,
+    /// Rows of `eval_metrics.csv` written (checkpoints older than this log have 0).
+    #[serde(default)]
+    pub evals_logged: u64,
 }
 
 impl Default for RunProgress {
     fn default() -> Self {
-        Self { env_steps: 0, wall_time_s: 0.0, best_eval: f64::NEG_INFINITY, last_eval: None, episodes_logged: 0 }
+        Self { env_steps: 0, wall_time_s: 0.0, best_eval: f64::NEG_INFINITY, last_eval: None, episodes_logged: 0, evals_logged: 0 }
     }
 }
 
@@ -156,6 +167,8 @@ pub struct Run<'a> {
     resumed: bool,
     metrics: Option<MetricsWriter>,
     episodes: Option<EpisodeLog>,
+    /// The env's episode metrics (e.g. `is_success`) and their log, for an env that has any.
+    eval_metrics: Option<(Vec<&'static str>, MetricsWriter)>,
     pool: rayon::ThreadPool,
     started: Instant,
     wall_before: f64,
@@ -181,6 +194,7 @@ impl<'a> Run<'a> {
             resumed: resume,
             metrics: None,
             episodes: None,
+            eval_metrics: None,
             pool,
             started: Instant::now(),
             wall_before: 0.0,
@@ -211,6 +225,19 @@ impl<'a> Run<'a> {
         } else {
             self.metrics = Some(MetricsWriter::create(&metrics_path, self.columns)?);
             self.episodes = Some(EpisodeLog::create(&episodes_path)?);
+        }
+        let keys: Vec<&'static str> = self.ctx.make_env()?.spec().episode_metrics.iter().map(|m| m.name).collect();
+        if !keys.is_empty() {
+            let path = self.ctx.dir.join(EVAL_METRICS_FILE);
+            let mut columns = vec!["env_steps", "eval_return", "eval_return_std"];
+            columns.extend(&keys);
+            let rows = self.progress.evals_logged as usize;
+            let writer = if self.resumed && !(rows == 0 && !path.exists()) {
+                MetricsWriter::resume(&path, &columns, rows)?
+            } else {
+                MetricsWriter::create(&path, &columns)?
+            };
+            self.eval_metrics = Some((keys, writer));
         }
         self.started = Instant::now();
         Ok(())
@@ -256,8 +283,18 @@ impl<'a> Run<'a> {
 
     /// Mean and sample std of the return of the policy with `params` (and `buffers`) on the
     /// held-out evaluation seeds, recorded as the latest (and possibly best) evaluation.
+    /// For an env with episode metrics, the mean of each over the episodes is appended to
+    /// `eval_metrics.csv` at the current env step.
     pub fn evaluate(&mut self, params: &[f32], buffers: &[(&str, Vec<f32>)], episodes: usize) -> Result<(f64, f64), AgentError> {
-        let r = self.score(params, buffers, episodes)?;
+        let scored = evaluate::parallel_episodes(&self.pool, self.ctx, params, buffers, episodes)?;
+        let returns: Vec<f64> = scored.iter().map(|e| e.episode_return).collect();
+        let r = mean_std(&returns);
+        if let Some((keys, writer)) = self.eval_metrics.as_mut() {
+            let mut row = vec![self.progress.env_steps as f64, r.0, r.1];
+            row.extend(evaluate::final_info_means(&scored, keys));
+            writer.write(&row)?;
+            self.progress.evals_logged += 1;
+        }
         self.progress.best_eval = self.progress.best_eval.max(r.0);
         self.progress.last_eval = Some(r);
         Ok(r)
