@@ -2,6 +2,7 @@
 
 mod bench_cli;
 mod cli_error;
+mod curves;
 mod eval;
 mod list;
 mod perf;
@@ -30,6 +31,8 @@ enum Command {
     Perf(perf::PerfArgs),
     /// Train a policy on an env with a learner; writes a run directory.
     Train(train::TrainArgs),
+    /// Learning curves of several runs: the mean over seeds with its band, steps to a threshold.
+    Curves(curves::CurvesArgs),
     /// Run a benchmark scenario (scenarios/*.toml): its grid of cells, resumable, then its report.
     Bench(bench_cli::BenchArgs),
     /// Watch an env with a controller or checkpoint (window), or record it headless (--record).
@@ -58,6 +61,7 @@ fn main() {
         Command::Train(args) => train::run(args),
         Command::View(args) => view::run(args),
         Command::Bench(args) => bench_cli::run(args),
+        Command::Curves(args) => curves::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

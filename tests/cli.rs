@@ -298,3 +298,56 @@ fn eval_reports_a_goal_tasks_success_rate() {
     assert!(rate < 0.5, "{rate}");
     assert!(v["metrics"]["distance"]["mean"].as_f64().unwrap() > 0.01);
 }
+
+/// A run directory as `nerve train` leaves it, for `nerve curves`: its config and its
+/// evaluations' success rates (env steps, rate).
+fn fake_run(root: &std::path::Path, name: &str, seed: u64, batch_size: u64, evals: &[(u64, f64)]) -> String {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = format!("[run]\nenv = \"PointReach-v0\"\npolicy = \"mlp\"\nagent = \"ddpg\"\nsteps = 8000\nseed = {seed}\n\n[agent]\nbatch_size = {batch_size}\n");
+    std::fs::write(dir.join("config.toml"), config).unwrap();
+    let mut csv = String::from("env_steps,eval_return,eval_return_std,is_success,distance\n");
+    for (steps, rate) in evals {
+        csv += &format!("{steps},{},1,{rate},0.05\n", -50.0 * (1.0 - rate));
+    }
+    std::fs::write(dir.join("eval_metrics.csv"), csv).unwrap();
+    dir.display().to_string()
+}
+
+#[test]
+fn curves_average_each_config_over_its_seeds_and_find_the_steps_to_a_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a0 = fake_run(tmp.path(), "a0", 0, 256, &[(2000, 0.2), (4000, 0.6), (6000, 0.95)]);
+    let a1 = fake_run(tmp.path(), "a1", 1, 256, &[(2000, 0.0), (4000, 0.9)]); // still running
+    let b0 = fake_run(tmp.path(), "b0", 0, 64, &[(2000, 0.5), (4000, 1.0)]);
+    let out = tmp.path().join("fig").display().to_string();
+    let (code, stdout, stderr) = nerve(&["curves", &a0, &a1, &b0, "--threshold", "0.9", "--out", &out]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("is_success: 3 run(s) in 2 group(s)"), "{stdout}");
+    // Group a: at 4k (the last step both seeds have) mean (0.6 + 0.9)/2, worst 0.6, best 0.9; the
+    // mean never reaches 0.9 at a common step; seed 0 reaches it at 6k, seed 1 at 4k.
+    assert!(stdout.contains("batch_size=256\n  2 seed(s); at 4k env steps (the last evaluation all have reached): mean 0.75, worst 0.6, best 0.9"), "{stdout}");
+    assert!(stdout.contains("steps to reach 0.9: mean not reached\n    seed 0              6k"), "{stdout}");
+    assert!(stdout.contains("seed 1              4k"), "{stdout}");
+    assert!(stdout.contains("batch_size=64\n  1 seed(s); at 4k env steps (the last evaluation all have reached): mean 1, worst 1, best 1\n  steps to reach 0.9: mean 4k"), "{stdout}");
+    for ext in ["png", "svg"] {
+        assert!(std::fs::metadata(format!("{out}.{ext}")).unwrap().len() > 1000, "{out}.{ext}");
+    }
+    assert!(!std::path::Path::new(&format!("{out}.tmp.png")).exists(), "no temporary file left");
+
+    // Another metric, lower is better: the distance column.
+    let (code, stdout, _) = nerve(&["curves", &b0, "--metric", "distance", "--threshold", "0.05", "--lower-is-better", "--out", &out]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("steps to reach 0.05: mean 2k"), "{stdout}");
+
+    // Bad input: a directory that is not a run, a metric no run logs, the same run twice.
+    let (code, _, stderr) = nerve(&["curves", tmp.path().to_str().unwrap(), "--out", &out]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a run directory of `nerve train` (it has no config.toml)"), "{stderr}");
+    let (code, _, stderr) = nerve(&["curves", &a0, "--metric", "success", "--out", &out]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no column `success` to plot (eval_metrics.csv: env_steps, eval_return, eval_return_std, is_success, distance)"), "{stderr}");
+    let (code, _, stderr) = nerve(&["curves", &a0, &a0, "--out", &out]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("the same run (seed 0) given twice"), "{stderr}");
+}

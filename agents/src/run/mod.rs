@@ -11,6 +11,7 @@
 //! ([`plot`]).
 
 pub mod checkpoint;
+pub mod curves;
 pub mod directory;
 pub mod evaluate;
 pub mod metrics;

@@ -6,6 +6,7 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 
+use crate::run::curves::CurveGroup;
 use crate::run::metrics::read_metrics;
 use crate::run::Summary;
 use crate::AgentError;
@@ -317,6 +318,55 @@ where
     }
     let evaluation_ends = curves.evaluations.iter().flat_map(|&(x, m, s)| [(x, m - s), (x, m), (x, m + s)]);
     legend(&mut chart, curves.episodes.iter().copied().chain(curves.moving_average()).chain(evaluation_ends))?;
+    area.present().map_err(|e| e.to_string())
+}
+
+/// Learning curves over seeds ([`crate::run::curves`]): each group's mean over its seeds (a
+/// thick line with dots), the band from its worst to its best seed, each seed as a thin line,
+/// and `threshold` as a dashed grey line; into `stem.png` and `stem.svg`.
+pub fn seed_curves(stem: &Path, title: &str, y_label: &str, groups: &[CurveGroup], threshold: Option<f64>) -> Result<(), AgentError> {
+    both_formats(stem, (960, 560), |a| draw_seed_curves(a, title, y_label, groups, threshold), |a| draw_seed_curves(a, title, y_label, groups, threshold))
+}
+
+const PALETTE: [RGBColor; 6] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40), RGBColor(148, 103, 189), RGBColor(140, 86, 75)];
+
+fn draw_seed_curves<DB: DrawingBackend>(area: DrawingArea<DB, plotters::coord::Shift>, title: &str, y_label: &str, groups: &[CurveGroup], threshold: Option<f64>) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let all_points = || groups.iter().flat_map(|g| g.runs.iter().flat_map(|r| r.points.iter().copied()));
+    let x_max = all_points().map(|p| p.0).fold(1.0_f64, f64::max);
+    let mut chart = steps_chart(&area, title, y_label, x_max, all_points().map(|p| p.1).chain(threshold))?;
+    for (g, group) in groups.iter().enumerate() {
+        let c = PALETTE[g % PALETTE.len()];
+        for run in &group.runs {
+            chart.draw_series(LineSeries::new(run.points.clone(), c.mix(0.45).stroke_width(1))).map_err(|e| e.to_string())?;
+        }
+        if group.points.len() > 1 && group.runs.len() > 1 {
+            let mut outline: Vec<(f64, f64)> = group.points.iter().map(|p| (p.env_steps, p.max)).collect();
+            outline.extend(group.points.iter().rev().map(|p| (p.env_steps, p.min)));
+            chart.draw_series(std::iter::once(Polygon::new(outline, c.mix(0.15).filled()))).map_err(|e| e.to_string())?;
+        }
+        let mean: Vec<(f64, f64)> = group.points.iter().map(|p| (p.env_steps, p.mean)).collect();
+        let n = group.runs.len();
+        let label = if n == 1 { format!("{} (1 seed)", group.label) } else { format!("{} (mean of {n} seeds; band: worst to best)", group.label) };
+        chart
+            .draw_series(LineSeries::new(mean.clone(), c.stroke_width(3)))
+            .map_err(|e| e.to_string())?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+        chart.draw_series(mean.iter().map(|&p| Circle::new(p, 3, c.filled()))).map_err(|e| e.to_string())?;
+    }
+    if let Some(t) = threshold {
+        let grey = RGBColor(110, 110, 110);
+        chart
+            .draw_series(DashedLineSeries::new(vec![(0.0, t), (x_max, t)], 8, 6, grey.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(format!("threshold {}", value_label(t)))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(2)));
+    }
+    // The legend's corner avoids the threshold line too.
+    legend(&mut chart, all_points().chain(threshold.into_iter().flat_map(|t| (0..=10).map(move |k| (x_max * k as f64 / 10.0, t)))))?;
     area.present().map_err(|e| e.to_string())
 }
 
