@@ -31,7 +31,7 @@ pub use env::{check_action, check_goals, check_observation, Env, EnvError, EnvEx
 pub use registry::{entry, ids, make, make_with, registry, EnvEntry};
 pub use metric::EpisodeMetric;
 pub use signal::Signal;
-pub use render::{RenderBody, RenderState, Shape};
+pub use render::{RenderBody, RenderState, Shape, GHOST_OPACITY};
 pub use space::{BoxSpace, Space};
 pub use time_limit::TimeLimit;
 pub use vec_env::{AutoresetMode, EpisodeStats, VecEnv};

@@ -9,6 +9,8 @@ pub enum Shape {
     Ellipsoid { radii: [f32; 3] },
     /// A box with these half-extents.
     Cuboid { half_extents: [f32; 3] },
+    /// A cylinder along the local y axis: half its length, and its radius.
+    Cylinder { half_height: f32, radius: f32 },
 }
 
 /// One drawable part: a shape at a pose in the world frame.
@@ -21,7 +23,20 @@ pub struct RenderBody {
     pub position: [f32; 3],
     /// Orientation as a unit quaternion `[x, y, z, w]`.
     pub rotation: [f32; 4],
+    /// 1 for a solid body; below 1 a translucent ghost of a goal (a target orientation, the
+    /// fingertip targets) that a viewer blends over what is behind it.
+    pub opacity: f32,
 }
+
+impl RenderBody {
+    /// A solid body (`opacity` 1).
+    pub fn solid(name: impl Into<String>, shape: Shape, position: [f32; 3], rotation: [f32; 4]) -> Self {
+        Self { name: name.into(), shape, position, rotation, opacity: 1.0 }
+    }
+}
+
+/// The opacity of a goal's ghost.
+pub const GHOST_OPACITY: f32 = 0.35;
 
 /// Everything drawable in an env at one instant.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,7 +47,13 @@ pub struct RenderState {
     /// Height of the floor (m, world z) for bodies that fly above one; `None`: a viewer puts its
     /// ground just below the lowest body (a swimmer's fluid bed).
     pub floor: Option<f32>,
+    /// The env's camera distance from the bodies' centre (m), as Gymnasium's MuJoCo envs give a
+    /// `DEFAULT_CAMERA_CONFIG`; `None`: the viewer frames the bodies itself.
+    pub camera_distance: Option<f32>,
 }
+
+/// The hand tasks' camera distance (m): the hand and its goal fill the view.
+pub const HAND_CAMERA_DISTANCE: f32 = 0.55;
 
 impl RenderState {
     /// Quaternion `[x, y, z, w]` for a rotation of `yaw` radians about z.

@@ -311,8 +311,21 @@ fn physical_state_and_render_state_show_the_hand_object_and_goal() {
     env.physical_state(&mut state);
     assert_eq!(state.len(), 44);
     assert_eq!(state[0].0, "WRJ1_angle");
+    // The goal is a translucent ghost; the hand and the object are solid.
+    let body = |name: &str| r.bodies.iter().find(|b| b.name == name).unwrap();
+    assert_eq!(body("object").opacity, 1.0);
+    assert_eq!(body("hand_palm").opacity, 1.0);
+    assert!(body("target").opacity > 0.0 && body("target").opacity < 1.0);
     let reach = make("HandReach-v0").unwrap();
-    assert_eq!(reach.render_state().bodies.iter().filter(|b| b.name.starts_with("target_")).count(), 5);
+    let targets: Vec<_> = reach.render_state().bodies.into_iter().filter(|b| b.name.starts_with("target_")).collect();
+    assert_eq!(targets.len(), 5);
+    assert!(targets.iter().all(|t| t.opacity == envs::GHOST_OPACITY));
+    // A cylinder is drawn as a cylinder of its own radius and length.
+    let mut can = make_with("HandBlockRotateZ-v0", Some(&table("object = { type = \"cylinder\", radius = 0.02, half_length = 0.03, density = 500.0 }"))).unwrap();
+    can.reset_vec(Some(0)).unwrap();
+    let state = can.render_state();
+    let object = state.bodies.iter().find(|b| b.name == "object").unwrap();
+    assert_eq!(object.shape, envs::Shape::Cylinder { half_height: 0.03, radius: 0.02 });
 }
 
 #[test]

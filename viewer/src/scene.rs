@@ -111,8 +111,12 @@ pub fn centre(state: &RenderState) -> Vec3 {
 pub fn body_color(body: &RenderBody, index: usize, count: usize) -> Color {
     match body.name.as_str() {
         "head" => Color::srgb(1.0, 0.85, 0.2),
-        // A tracking task's target (the blimp's reference altitude): green, unlike any body.
+        // A tracking task's target (the blimp's reference altitude) and a goal's ghost (a hand
+        // task's target orientation or fingertip targets): green, unlike any body.
         "reference" => Color::srgb(0.2, 0.9, 0.4),
+        name if name == "target" || name.starts_with("target_") => Color::srgb(0.2, 0.9, 0.4),
+        // A manipulated object: pale, against the hand's warm colours.
+        "object" => Color::srgb(0.85, 0.88, 0.95),
         _ => {
             // Warm colours, yellow-orange at the head to red at the tail: they stand out from
             // the blue fluid (the viewer's test tells body from background by red over blue).
@@ -132,6 +136,7 @@ fn mesh_for(shape: Shape) -> Mesh {
         Shape::Capsule { half_height, radius } => Capsule3d::new(radius, 2.0 * half_height).into(),
         Shape::Ellipsoid { .. } => Sphere::new(1.0).mesh().uv(32, 18),
         Shape::Cuboid { half_extents: [x, y, z] } => Cuboid::new(2.0 * x, 2.0 * y, 2.0 * z).into(),
+        Shape::Cylinder { half_height, radius } => Cylinder::new(radius, 2.0 * half_height).into(),
     }
 }
 
@@ -158,8 +163,11 @@ pub fn spawn_scene(world: &mut World, target: RenderTarget) -> Entity {
     let count = state.bodies.len();
     for (i, body) in state.bodies.iter().enumerate() {
         let mesh = world.resource_mut::<Assets<Mesh>>().add(mesh_for(body.shape));
+        // A goal's ghost (opacity below 1) is blended over what is behind it.
+        let opacity = body.opacity.clamp(0.0, 1.0);
         let material = world.resource_mut::<Assets<StandardMaterial>>().add(StandardMaterial {
-            base_color: body_color(body, i, count),
+            base_color: body_color(body, i, count).with_alpha(opacity),
+            alpha_mode: if opacity < 1.0 { AlphaMode::Blend } else { AlphaMode::Opaque },
             perceptual_roughness: 0.5,
             ..default()
         });
@@ -176,7 +184,11 @@ pub fn spawn_scene(world: &mut World, target: RenderTarget) -> Entity {
     // Looking down on a swimmer shows its shape; a flying body is seen nearly side-on, so that its
     // height above the floor (and against its reference) reads at a glance.
     let pitch = if state.floor.is_some() { 0.3 } else { 0.9 };
-    let distance = if state.floor.is_some() { 5.0 * extent } else { 3.2 * extent };
+    let distance = match (state.camera_distance, state.floor) {
+        (Some(d), _) if d.is_finite() && d > 0.0 => d,
+        (_, Some(_)) => 5.0 * extent,
+        _ => 3.2 * extent,
+    };
     let orbit = OrbitCamera { target: c, pan: Vec3::ZERO, yaw: 0.5, pitch, distance, follow: true };
     let camera = world.spawn((Camera3d::default(), target, orbit.transform(), orbit)).id();
     spawn_hud(world, camera, &id, n_actions, circuit);
@@ -188,6 +200,7 @@ fn shape_size(shape: Shape) -> f32 {
         Shape::Capsule { half_height, radius } => half_height + radius,
         Shape::Ellipsoid { radii } => radii.iter().copied().fold(0.0, f32::max),
         Shape::Cuboid { half_extents } => Vec3::from_array(half_extents).length(),
+        Shape::Cylinder { half_height, radius } => half_height.hypot(radius),
     }
 }
 

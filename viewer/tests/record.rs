@@ -143,3 +143,31 @@ fn no_display_says_to_record_instead() {
         assert!(err.to_string().contains("--record DIR --frames K"), "{err}");
     }
 }
+
+#[test]
+fn hand_frames_show_the_hand_the_object_and_the_goal_as_a_ghost() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("frames");
+    let env = envs::make("HandBlockRotateZ-v0").unwrap();
+    let policy = controllers::make("zero", env.spec(), None).unwrap();
+    let sim = Simulation::new(env, policy, 0).unwrap();
+    let opts = RecordOptions { dir: out.clone(), frames: 2, steps_per_frame: 1, width: 640, height: 360 };
+    let report = viewer::record(sim, &opts).unwrap();
+    let img = Png::read(&out.join(&report.frames[1].file));
+    // Below the HUD's text (white, in the top 100 rows).
+    let pixels: Vec<[u8; 3]> = (100..img.height).flat_map(|y| (0..img.width).map(move |x| (x, y))).map(|(x, y)| img.at(x, y)).collect();
+    let count = |f: &dyn Fn([u8; 3]) -> bool| pixels.iter().filter(|&&p| f(p)).count();
+    // The hand: warm colours; the block: pale (every channel bright, little tint); the target
+    // orientation's ghost: green over the background, blended (the viewer's ghost colour is
+    // sRGB (0.2, 0.9, 0.4) at opacity 0.35, so never that saturated green itself).
+    let hand = count(&|[r, _, b]| r as i32 > b as i32 + 40);
+    let block = count(&|[r, g, b]| r > 150 && g > 150 && b > 150 && (r as i32 - b as i32).abs() < 40);
+    let ghost = count(&|[r, g, b]| g as i32 > r as i32 + 25 && g as i32 > b as i32 + 10);
+    let solid_green = count(&|[r, g, b]| r < 80 && g > 200 && b < 130);
+    eprintln!("hand {hand} px, block {block} px, ghost {ghost} px, solid green {solid_green} px");
+    // Measured (640×360, llvmpipe): hand 4657, block ≈ 500, ghost 2966, solid green 0.
+    assert!(hand > 2000, "hand: {hand} warm pixels");
+    assert!(block > 200, "block: {block} pale pixels");
+    assert!(ghost > 200, "ghost: {ghost} green pixels");
+    assert!(solid_green < ghost / 10, "the ghost looks opaque: {solid_green} of {ghost} green pixels fully saturated");
+}

@@ -399,12 +399,14 @@ impl Env for BlimpAltitudeEnv {
             shape: Shape::Ellipsoid { radii: p.envelope_semi_axes.map(|a| a as f32) },
             position: s.position,
             rotation: s.rotation,
+            opacity: 1.0,
         };
         let gondola = RenderBody {
             name: "gondola".into(),
             shape: Shape::Cuboid { half_extents: p.gondola_half_extents.map(|a| a as f32) },
             position: self.body.gondola_centre(),
             rotation: s.rotation,
+            opacity: 1.0,
         };
         // The reference altitude as a thin translucent-looking plate beside the blimp: what the
         // controller is tracking, visible in the viewer.
@@ -417,9 +419,10 @@ impl Env for BlimpAltitudeEnv {
                 shape: Shape::Cuboid { half_extents: [0.15, 0.15, 0.005] },
                 position: [s.position[0], s.position[1] + 0.8, target],
                 rotation: [0.0, 0.0, 0.0, 1.0],
+                opacity: 1.0,
             });
         }
-        RenderState { time: self.body.time(), bodies, floor: Some(self.config.floor as f32) }
+        RenderState { time: self.body.time(), bodies, floor: Some(self.config.floor as f32), camera_distance: None }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {

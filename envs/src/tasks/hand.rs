@@ -43,7 +43,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::env::{check_action, EnvError, EnvSpec, Info, Step};
-use crate::render::{RenderBody, Shape};
+use crate::render::{RenderBody, Shape, GHOST_OPACITY};
 use crate::snapshot;
 use crate::signal::Signal;
 
@@ -325,7 +325,7 @@ pub fn render_hand(hand: &Hand, out: &mut Vec<RenderBody>) {
                 kinematics::Shape::Cuboid { half_extents } => (Shape::Cuboid { half_extents: half_extents.map(|h| h as f32) }, world.rotation),
             };
             let name = if i == 0 { format!("hand_{}", LINKS[k].name) } else { format!("hand_{}_{i}", LINKS[k].name) };
-            out.push(RenderBody { name, shape, position: world.translation.as_vec3().to_array(), rotation: render_rotation(rotation) });
+            out.push(RenderBody::solid(name, shape, world.translation.as_vec3().to_array(), render_rotation(rotation)));
         }
     }
 }
@@ -334,7 +334,7 @@ pub fn render_hand(hand: &Hand, out: &mut Vec<RenderBody>) {
 /// `target_<finger>tip`.
 pub fn render_fingertip_targets(tips: &[[f64; 3]; 5], out: &mut Vec<RenderBody>) {
     for (tip, name) in tips.iter().zip(FINGERTIP_NAMES) {
-        out.push(RenderBody { name: format!("target_{name}tip"), shape: Shape::Ellipsoid { radii: [0.005; 3] }, position: tip.map(|x| x as f32), rotation: [0.0, 0.0, 0.0, 1.0] });
+        out.push(RenderBody { name: format!("target_{name}tip"), shape: Shape::Ellipsoid { radii: [0.005; 3] }, position: tip.map(|x| x as f32), rotation: [0.0, 0.0, 0.0, 1.0], opacity: GHOST_OPACITY });
     }
 }
 
@@ -370,17 +370,17 @@ where
     Ok((goal, s.rng))
 }
 
-/// An object as a drawable part named `name` at `position` (m) and orientation (w, x, y, z). A
-/// cylinder is drawn as the capsule of its radius and length (the render state has no cylinder).
-pub fn render_object(name: &str, object: &Object, position: [f64; 3], rotation: [f64; 4]) -> RenderBody {
+/// An object as a drawable part named `name` at `position` (m) and orientation (w, x, y, z),
+/// with `opacity` (1 for the object itself, [`GHOST_OPACITY`] for its target's ghost).
+pub fn render_object(name: &str, object: &Object, position: [f64; 3], rotation: [f64; 4], opacity: f32) -> RenderBody {
     let q = wxyz(rotation);
     let (shape, rotation) = match object.shape {
         ObjectShape::Box { half_extents } => (Shape::Cuboid { half_extents: half_extents.map(|h| h as f32) }, q),
         ObjectShape::Ellipsoid { radii } => (Shape::Ellipsoid { radii: radii.map(|r| r as f32) }, q),
         ObjectShape::Capsule { radius, half_length } => (Shape::Capsule { half_height: half_length as f32, radius: radius as f32 }, q * y_to_z()),
-        ObjectShape::Cylinder { radius, half_length } => (Shape::Capsule { half_height: (half_length - radius).max(0.0) as f32, radius: radius as f32 }, q * y_to_z()),
+        ObjectShape::Cylinder { radius, half_length } => (Shape::Cylinder { half_height: half_length as f32, radius: radius as f32 }, q * y_to_z()),
     };
-    RenderBody { name: name.to_string(), shape, position: position.map(|x| x as f32), rotation: render_rotation(rotation) }
+    RenderBody { name: name.to_string(), shape, position: position.map(|x| x as f32), rotation: render_rotation(rotation), opacity }
 }
 
 #[cfg(test)]

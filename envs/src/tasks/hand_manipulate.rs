@@ -37,7 +37,7 @@ use super::hand::{self, layout, quat_canonical, quat_from_axis_angle, quat_mul, 
 use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
-use crate::render::RenderState;
+use crate::render::{RenderState, GHOST_OPACITY, HAND_CAMERA_DISTANCE};
 use crate::snapshot;
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
@@ -596,14 +596,14 @@ impl Env for HandManipulateEnv {
         let mut bodies = Vec::new();
         hand::render_hand(&self.hand, &mut bodies);
         let object = &self.current;
-        bodies.push(hand::render_object("object", object, self.hand.body_position(self.object), self.hand.body_rotation(self.object)));
+        bodies.push(hand::render_object("object", object, self.hand.body_position(self.object), self.hand.body_rotation(self.object), 1.0));
         // As Gymnasium-Robotics draws it: beside the hand when only the orientation counts.
         let mut target = [self.goal[0], self.goal[1], self.goal[2]];
         if self.config.target_position == TargetPosition::Ignore {
             target[0] += 0.15;
         }
-        bodies.push(hand::render_object("target", object, target, [self.goal[3], self.goal[4], self.goal[5], self.goal[6]]));
-        RenderState { time: self.hand.time(), bodies, floor: Some(self.config.floor_height as f32) }
+        bodies.push(hand::render_object("target", object, target, [self.goal[3], self.goal[4], self.goal[5], self.goal[6]], GHOST_OPACITY));
+        RenderState { time: self.hand.time(), bodies, floor: Some(self.config.floor_height as f32), camera_distance: Some(HAND_CAMERA_DISTANCE) }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {

@@ -29,7 +29,7 @@ use super::goal_distance;
 use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
-use crate::render::RenderState;
+use crate::render::{RenderState, HAND_CAMERA_DISTANCE};
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
 
@@ -277,7 +277,7 @@ impl Env for HandPoseEnv {
         hand::render_hand(&self.hand, &mut bodies);
         // The target pose's fingertips, where the pose puts them.
         hand::render_fingertip_targets(&kinematics::fingertip_positions(&self.goal), &mut bodies);
-        RenderState { time: self.hand.time(), bodies, floor: None }
+        RenderState { time: self.hand.time(), bodies, floor: None, camera_distance: Some(HAND_CAMERA_DISTANCE) }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {

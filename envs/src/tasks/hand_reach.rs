@@ -26,7 +26,7 @@ use super::goal_distance;
 use crate::env::{check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
-use crate::render::RenderState;
+use crate::render::{RenderState, HAND_CAMERA_DISTANCE};
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
 
@@ -260,7 +260,7 @@ impl Env for HandReachEnv {
         let mut bodies = Vec::new();
         hand::render_hand(&self.hand, &mut bodies);
         hand::render_fingertip_targets(&std::array::from_fn(|f| [self.goal[3 * f], self.goal[3 * f + 1], self.goal[3 * f + 2]]), &mut bodies);
-        RenderState { time: self.hand.time(), bodies, floor: None }
+        RenderState { time: self.hand.time(), bodies, floor: None, camera_distance: Some(HAND_CAMERA_DISTANCE) }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {

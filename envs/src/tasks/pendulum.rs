@@ -158,8 +158,10 @@ impl Env for PendulumEnv {
                 position: [-0.5 * th.sin(), 0.0, 0.5 * th.cos()],
                 // The capsule's axis is its local y: rotate y onto z (+90° about x), then by θ about y.
                 rotation: quat_mul([0.0, -s, 0.0, c], [std::f32::consts::FRAC_1_SQRT_2, 0.0, 0.0, std::f32::consts::FRAC_1_SQRT_2]),
+                opacity: 1.0,
             }],
             floor: None,
+            camera_distance: None,
         }
     }
 

@@ -22,7 +22,7 @@ use super::{goal_distance, RewardType};
 use crate::env::{check_action, check_goals, check_observation, Env, EnvError, EnvSpec, GoalSpec, Info, Step};
 use crate::metric::EpisodeMetric;
 use crate::registry::{EnvEntry, Registry};
-use crate::render::{RenderBody, RenderState, Shape};
+use crate::render::{RenderBody, RenderState, Shape, GHOST_OPACITY};
 use crate::snapshot;
 use crate::space::{BoxSpace, Space};
 use crate::time_limit::TimeLimit;
@@ -159,8 +159,9 @@ impl Env for PointReachEnv {
     }
 
     fn render_state(&self) -> RenderState {
-        let body = |name: &str, p: [f64; 2], r: f32| RenderBody { name: name.into(), shape: Shape::Ellipsoid { radii: [r; 3] }, position: [p[0] as f32, p[1] as f32, r], rotation: [0.0, 0.0, 0.0, 1.0] };
-        RenderState { time: self.time, bodies: vec![body("point", self.position, 0.03), body("target", self.goal, self.config.distance_threshold as f32)], floor: Some(0.0) }
+        let body = |name: &str, p: [f64; 2], r: f32, opacity: f32| RenderBody { name: name.into(), shape: Shape::Ellipsoid { radii: [r; 3] }, position: [p[0] as f32, p[1] as f32, r], rotation: [0.0, 0.0, 0.0, 1.0], opacity };
+        let bodies = vec![body("point", self.position, 0.03, 1.0), body("target", self.goal, self.config.distance_threshold as f32, GHOST_OPACITY)];
+        RenderState { time: self.time, bodies, floor: Some(0.0), camera_distance: None }
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, EnvError> {

@@ -287,9 +287,10 @@ impl Env for SwimmerEnv {
                 shape: Shape::Capsule { half_height: half, radius: 0.01 },
                 position: [link.position[0], link.position[1], 0.0],
                 rotation: RenderState::yaw_quaternion(link.yaw),
+                opacity: 1.0,
             })
             .collect();
-        RenderState { time: self.body.time(), bodies, floor: None }
+        RenderState { time: self.body.time(), bodies, floor: None, camera_distance: None }
     }
 
     fn physical_state(&self, out: &mut Vec<(String, f64)>) {
