@@ -8,8 +8,15 @@
 //! cargo run --release -p envs --example hand_reach_oracle -- 6
 //! ```
 //!
-//! Measured (2026-12-04, 8 ms substep): seeds 0–5 start 0.113–0.126 m from the goal at zero
-//! action and end 0.0009–0.0094 m from it (success is < 0.01 m), several thumb entries at ±1.
+//! Each line names the goal's finger (the fingertip whose target moved furthest; "none" for
+//! the 10% of goals that leave every fingertip where it starts).
+//!
+//! Measured (2026-12-04, 8 ms substep, no self-contacts): seeds 0–5 end 0.0009–0.0094 m from
+//! the goal (success is < 0.01 m). With self-contacts (the default since 2026-12-06), seeds
+//! 0–11: middle 5.2–5.9 mm, little 4.5–8.1 mm, first 7.7–12.3 mm, ring 9.2–11.0 mm, none
+//! 1.0 mm. MuJoCo's hand, the same oracle (`tools/hand/reach_oracle.py`): ring 12.1 and
+//! 14.1 mm, first 9.5 mm: ring and first goals sit at the edge of what a held command reaches
+//! on both simulators.
 
 use envs::{make, Env, EnvError, Info};
 
@@ -23,6 +30,16 @@ fn final_distance(env: &mut dyn Env, seed: u64, action: &[f32], obs: &mut [f32])
             return Ok(info.get("distance").unwrap_or(f64::NAN));
         }
     }
+}
+
+/// Which finger the goal of `reset(seed)` pairs with the thumb: the fingertip whose desired
+/// position is furthest from where it starts ("none" when every fingertip stays).
+fn goal_finger(env: &mut dyn Env, seed: u64, obs: &mut [f32]) -> Result<&'static str, EnvError> {
+    use envs::tasks::hand::layout::{DESIRED_FINGERTIPS, FINGERTIPS};
+    env.reset(Some(seed), obs, &mut Info::default())?;
+    let moved = |f: usize| (0..3).map(|k| (obs[FINGERTIPS.start + 3 * f + k] - obs[DESIRED_FINGERTIPS.start + 3 * f + k]).powi(2)).sum::<f32>().sqrt();
+    let (finger, d) = (0..4).map(|f| (f, moved(f))).fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+    Ok(if d < 1e-3 { "none" } else { ["first", "middle", "ring", "little"][finger] })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let rounded: Vec<f32> = action.iter().map(|x| (x * 100.0).round() / 100.0).collect();
-        println!("seed {seed}: zero action {start:.4} m, best held action {best:.4} m, action {rounded:?}");
+        println!("seed {seed} ({}): zero action {start:.4} m, best held action {best:.4} m, action {rounded:?}", goal_finger(env.as_mut(), seed, &mut obs)?);
     }
     Ok(())
 }
