@@ -44,7 +44,6 @@ pub fn run(args: CurvesArgs) -> Result<(), CliError> {
     let (metric, groups) = load_groups(&args.runs, args.metric.as_deref())?;
     let title = args.title.clone().unwrap_or_else(|| format!("{metric} against env steps"));
     seed_curves(&args.out, &title, &metric, &groups, args.threshold)?;
-    let fmt = |v: f64| value_label(v);
     println!("{metric}: {} run(s) in {} group(s)", args.runs.len(), groups.len());
     for group in &groups {
         println!();
@@ -54,17 +53,17 @@ pub fn run(args: CurvesArgs) -> Result<(), CliError> {
                 "  {} seed(s); at {} env steps (the last evaluation all have reached): mean {}, worst {}, best {}",
                 group.runs.len(),
                 steps_label(last.env_steps),
-                fmt(last.mean),
-                fmt(if args.lower_is_better { last.max } else { last.min }),
-                fmt(if args.lower_is_better { last.min } else { last.max })
+                value_label(last.mean),
+                value_label(if args.lower_is_better { last.max } else { last.min }),
+                value_label(if args.lower_is_better { last.min } else { last.max })
             ),
             None => println!("  {} seed(s); no evaluation step that all of them have reached", group.runs.len()),
         }
         if let Some(t) = args.threshold {
             let reach = |points: Vec<(f64, f64)>| steps_to_reach(points, t, args.lower_is_better).map_or("not reached".to_string(), steps_label);
-            println!("  steps to reach {}: mean {}", fmt(t), reach(group.points.iter().map(|p| (p.env_steps, p.mean)).collect()));
+            println!("  steps to reach {}: mean {}", value_label(t), reach(group.points.iter().map(|p| (p.env_steps, p.mean)).collect()));
             for r in &group.runs {
-                let last = r.points.last().map_or("no evaluations".to_string(), |p| format!("last {} at {}", fmt(p.1), steps_label(p.0)));
+                let last = r.points.last().map_or("no evaluations".to_string(), |p| format!("last {} at {}", value_label(p.1), steps_label(p.0)));
                 println!("    seed {:<4} {:>12}   ({last}; {})", r.seed, reach(r.points.clone()), r.dir.display());
             }
         }

@@ -2,8 +2,7 @@
 //!
 //! Gymnasium-Robotics' goal sampler moves the thumb and one of the four fingers to a meeting
 //! point (and with probability 0.1 leaves every fingertip where it starts). The goal's finger is
-//! read back from the observation at reset: the fingertip whose desired position is furthest
-//! from where it starts. For each finger: episodes, success rate at the last step, and the mean
+//! read back from the observation at reset ([`envs::tasks::hand_reach::goal_finger`]). For each finger: episodes, success rate at the last step, and the mean
 //! final error of the thumb, of that finger and of the other fingertips (m).
 //!
 //! ```text
@@ -38,9 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for seed in first_seed..first_seed + episodes {
         env.reset(Some(seed), &mut obs, &mut info)?;
         policy.reset(Some(seed));
-        let moved: Vec<f64> = (0..4).map(|f| tip_error(&obs, f)).collect();
-        let (finger, furthest) = moved.iter().enumerate().fold((4, 0.0), |best, (f, &d)| if d > best.1 { (f, d) } else { best });
-        let group = if furthest < 1e-3 { 4 } else { finger };
+        let group = envs::tasks::hand_reach::goal_finger(&obs).unwrap_or(4);
         loop {
             policy.act(&obs, &mut action);
             let step = env.step(&action, &mut obs, &mut info)?;

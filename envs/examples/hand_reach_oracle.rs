@@ -35,11 +35,8 @@ fn final_distance(env: &mut dyn Env, seed: u64, action: &[f32], obs: &mut [f32])
 /// Which finger the goal of `reset(seed)` pairs with the thumb: the fingertip whose desired
 /// position is furthest from where it starts ("none" when every fingertip stays).
 fn goal_finger(env: &mut dyn Env, seed: u64, obs: &mut [f32]) -> Result<&'static str, EnvError> {
-    use envs::tasks::hand::layout::{DESIRED_FINGERTIPS, FINGERTIPS};
     env.reset(Some(seed), obs, &mut Info::default())?;
-    let moved = |f: usize| (0..3).map(|k| (obs[FINGERTIPS.start + 3 * f + k] - obs[DESIRED_FINGERTIPS.start + 3 * f + k]).powi(2)).sum::<f32>().sqrt();
-    let (finger, d) = (0..4).map(|f| (f, moved(f))).fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
-    Ok(if d < 1e-3 { "none" } else { ["first", "middle", "ring", "little"][finger] })
+    Ok(envs::tasks::hand_reach::goal_finger(obs).map_or("none", |f| ["first", "middle", "ring", "little"][f]))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -145,16 +145,13 @@ fn labels(firsts: &[(&PathBuf, &RunFile)]) -> Vec<String> {
     let differing: Vec<&String> = all_keys.into_iter().filter(|k| tables.iter().any(|t| t.get(*k) != tables[0].get(*k))).collect();
     let names = |f: &RunFile| [f.run.env.clone(), f.run.policy.clone(), f.run.agent.clone()];
     let first_names = names(firsts[0].1);
+    // With one group its full name; with several only the parts that tell them apart.
+    let shown: Vec<bool> = (0..3).map(|k| firsts.len() == 1 || firsts.iter().any(|(_, f)| names(f)[k] != first_names[k])).collect();
     firsts
         .iter()
         .zip(&tables)
         .map(|((dir, file), table)| {
-            let mut label: Vec<String> = names(file)
-                .into_iter()
-                .enumerate()
-                .filter(|(k, name)| firsts.len() == 1 || firsts.iter().any(|(_, f)| names(f)[*k] != *name) || first_names[*k] != *name)
-                .map(|(_, name)| name)
-                .collect();
+            let mut label: Vec<String> = names(file).into_iter().zip(&shown).filter(|(_, &show)| show).map(|(name, _)| name).collect();
             label.extend(differing.iter().map(|k| format!("{}={}", k.split_once('.').map_or(k.as_str(), |(_, k)| k), table.get(*k).map_or("-", |v| v.as_str()))));
             if label.is_empty() {
                 label.push(dir.display().to_string());

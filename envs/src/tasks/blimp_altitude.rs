@@ -394,33 +394,15 @@ impl Env for BlimpAltitudeEnv {
     fn render_state(&self) -> RenderState {
         let s = self.body.state();
         let p = self.body.params();
-        let envelope = RenderBody {
-            name: "envelope".into(),
-            shape: Shape::Ellipsoid { radii: p.envelope_semi_axes.map(|a| a as f32) },
-            position: s.position,
-            rotation: s.rotation,
-            opacity: 1.0,
-        };
-        let gondola = RenderBody {
-            name: "gondola".into(),
-            shape: Shape::Cuboid { half_extents: p.gondola_half_extents.map(|a| a as f32) },
-            position: self.body.gondola_centre(),
-            rotation: s.rotation,
-            opacity: 1.0,
-        };
+        let envelope = RenderBody::solid("envelope", Shape::Ellipsoid { radii: p.envelope_semi_axes.map(|a| a as f32) }, s.position, s.rotation);
+        let gondola = RenderBody::solid("gondola", Shape::Cuboid { half_extents: p.gondola_half_extents.map(|a| a as f32) }, self.body.gondola_centre(), s.rotation);
         // The reference altitude as a thin translucent-looking plate beside the blimp: what the
         // controller is tracking, visible in the viewer.
         let e = &self.episode;
         let target = e.reference.values.get(e.k).copied().unwrap_or(f64::NAN) as f32;
         let mut bodies = vec![envelope, gondola];
         if target.is_finite() {
-            bodies.push(RenderBody {
-                name: "reference".into(),
-                shape: Shape::Cuboid { half_extents: [0.15, 0.15, 0.005] },
-                position: [s.position[0], s.position[1] + 0.8, target],
-                rotation: [0.0, 0.0, 0.0, 1.0],
-                opacity: 1.0,
-            });
+            bodies.push(RenderBody::solid("reference", Shape::Cuboid { half_extents: [0.15, 0.15, 0.005] }, [s.position[0], s.position[1] + 0.8, target], [0.0, 0.0, 0.0, 1.0]));
         }
         RenderState { time: self.body.time(), bodies, floor: Some(self.config.floor as f32), camera_distance: None }
     }

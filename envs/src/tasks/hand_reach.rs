@@ -208,6 +208,16 @@ impl HandReachEnv {
     }
 }
 
+/// The finger (0 first, 1 middle, 2 ring, 3 little) that the goal in observation `obs` (as
+/// written at reset) pairs with the thumb: the fingertip whose desired position is furthest
+/// from where it is; `None` for a goal that leaves every fingertip within 1 mm of where it starts
+/// (the sampler's 10% of all-at-rest goals).
+pub fn goal_finger(obs: &[f32]) -> Option<usize> {
+    let moved = |f: usize| (0..3).map(|k| (obs[layout::FINGERTIPS.start + 3 * f + k] - obs[layout::DESIRED_FINGERTIPS.start + 3 * f + k]).powi(2)).sum::<f32>().sqrt();
+    let (finger, distance) = (0..4).map(|f| (f, moved(f))).fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
+    (distance >= 1e-3).then_some(finger)
+}
+
 fn flatten(tips: &[[f64; 3]; 5]) -> [f64; 15] {
     std::array::from_fn(|i| tips[i / 3][i % 3])
 }

@@ -152,14 +152,13 @@ impl Env for PendulumEnv {
         let (s, c) = (th / 2.0).sin_cos();
         RenderState {
             time: self.time,
-            bodies: vec![RenderBody {
-                name: "rod".into(),
-                shape: Shape::Capsule { half_height: 0.5, radius: 0.05 },
-                position: [-0.5 * th.sin(), 0.0, 0.5 * th.cos()],
+            bodies: vec![RenderBody::solid(
+                "rod",
+                Shape::Capsule { half_height: 0.5, radius: 0.05 },
+                [-0.5 * th.sin(), 0.0, 0.5 * th.cos()],
                 // The capsule's axis is its local y: rotate y onto z (+90° about x), then by θ about y.
-                rotation: quat_mul([0.0, -s, 0.0, c], [std::f32::consts::FRAC_1_SQRT_2, 0.0, 0.0, std::f32::consts::FRAC_1_SQRT_2]),
-                opacity: 1.0,
-            }],
+                quat_mul([0.0, -s, 0.0, c], [std::f32::consts::FRAC_1_SQRT_2, 0.0, 0.0, std::f32::consts::FRAC_1_SQRT_2]),
+            )],
             floor: None,
             camera_distance: None,
         }

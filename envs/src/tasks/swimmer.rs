@@ -282,12 +282,9 @@ impl Env for SwimmerEnv {
             .links()
             .iter()
             .enumerate()
-            .map(|(i, link)| RenderBody {
-                name: if i == 0 { "head".to_string() } else { format!("link_{i}") },
-                shape: Shape::Capsule { half_height: half, radius: 0.01 },
-                position: [link.position[0], link.position[1], 0.0],
-                rotation: RenderState::yaw_quaternion(link.yaw),
-                opacity: 1.0,
+            .map(|(i, link)| {
+                let name = if i == 0 { "head".to_string() } else { format!("link_{i}") };
+                RenderBody::solid(name, Shape::Capsule { half_height: half, radius: 0.01 }, [link.position[0], link.position[1], 0.0], RenderState::yaw_quaternion(link.yaw))
             })
             .collect();
         RenderState { time: self.body.time(), bodies, floor: None, camera_distance: None }
